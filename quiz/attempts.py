@@ -1,0 +1,161 @@
+"""Attempts: start (pinning revisions and layout), save answers, submit (score exactly once)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from . import grading
+from .extensions import db
+from .models import (
+    Attempt,
+    AttemptQuestion,
+    KeyPoint,
+    Question,
+    QuestionRevision,
+    QuestionSet,
+    RevisionKeyPoint,
+    User,
+)
+from .models._common import utcnow
+from .question_types import TYPES
+
+
+class AttemptError(ValueError):
+    """An attempt cannot be started or changed as asked."""
+
+
+def open_attempt(user: User, qset: QuestionSet) -> Attempt | None:
+    return db.session.scalar(
+        db.select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.set_id == qset.id,
+            Attempt.status == "in_progress",
+        )
+    )
+
+
+def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
+    """The questions an attempt of this set serves, in order."""
+    query = (
+        db.select(Question)
+        .where(Question.active, Question.current_revision_id.is_not(None))
+        .order_by(Question.position)
+    )
+    if qset.kind == "topic":
+        return list(db.session.scalars(query.where(Question.topic_id == qset.topic_id)))
+    if qset.draw_topics:
+        query = query.where(Question.topic_id.in_(qset.draw_topics))
+    pool = list(db.session.scalars(query))
+    must: list[Question] = []
+    if qset.include_safety_critical:
+        critical = set(db.session.scalars(
+            db.select(RevisionKeyPoint.revision_id)
+            .join(KeyPoint, KeyPoint.id == RevisionKeyPoint.key_point_id)
+            .where(KeyPoint.safety_critical)
+        ))
+        must = [q for q in pool if q.current_revision_id in critical]
+    count = min(qset.draw_count or len(pool), len(pool))
+    if len(must) >= count:
+        drawn = rng.sample(must, count)
+    else:
+        rest = [q for q in pool if q not in must]
+        drawn = must + rng.sample(rest, count - len(must))
+    rng.shuffle(drawn)
+    return drawn
+
+
+def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = None) -> Attempt:
+    """Resume the learner's open attempt of this set, or start one pinned to current revisions."""
+    existing = open_attempt(user, qset)
+    if existing is not None:
+        return existing
+    rng = rng or random.Random(secrets.randbits(64))  # noqa: S311 - shuffling, not secrets
+    questions = choose_questions(qset, rng)
+    if not questions:
+        raise AttemptError("This set has no questions yet.")
+    revisions = {
+        r.id: r for r in db.session.scalars(
+            db.select(QuestionRevision).where(
+                QuestionRevision.id.in_([q.current_revision_id for q in questions])
+            )
+        )
+    }
+    attempt = Attempt(user_id=user.id, set_id=qset.id, pass_mark=qset.pass_mark)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+            for position, question in enumerate(questions, start=1):
+                revision = revisions[question.current_revision_id]
+                db.session.add(AttemptQuestion(
+                    attempt_id=attempt.id, position=position, question_id=question.id,
+                    revision_id=revision.id,
+                    layout=TYPES[revision.qtype].layout(revision.data, rng),
+                ))
+            db.session.flush()
+    except IntegrityError:
+        # Another request opened one a moment ago: use that.
+        existing = open_attempt(user, qset)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def save_answers(attempt: Attempt, answers: dict[int, Any]) -> None:
+    """Store answers (by attempt-question id) on an unfinished attempt."""
+    if attempt.is_submitted:
+        raise AttemptError("This attempt has already been submitted.")
+    for item in attempt.items:
+        if item.id in answers:
+            item.answer = answers[item.id]
+
+
+def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
+    """Store the final answers and score the attempt. False if it was already submitted.
+
+    A conditional UPDATE on the attempt's state makes this safe against double and
+    concurrent submits: only the request that flips in_progress -> submitted scores.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        db.update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="submitted", submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    points = 0.0
+    for item in attempt.items:
+        if item.id in answers:
+            item.answer = answers[item.id]
+        rev = item.revision
+        item.score = TYPES[rev.qtype].grade(rev.data, item.answer) if item.answer else 0.0
+        points += item.score
+    attempt.status, attempt.submitted_at = "submitted", now
+    attempt.points = points
+    attempt.score = grading.percentage(points, len(attempt.items))
+    db.session.flush()
+    return True
+
+
+def load_attempt(attempt_id: int) -> Attempt | None:
+    """An attempt with its items, revisions, sources and set, in a constant number of queries."""
+    return db.session.scalar(
+        db.select(Attempt)
+        .where(Attempt.id == attempt_id)
+        .options(
+            db.joinedload(Attempt.question_set),
+            db.selectinload(Attempt.items)
+            .joinedload(AttemptQuestion.revision)
+            .joinedload(QuestionRevision.source),
+            db.selectinload(Attempt.items)
+            .joinedload(AttemptQuestion.revision)
+            .selectinload(QuestionRevision.key_points),
+        )
+    )

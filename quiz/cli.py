@@ -1,0 +1,104 @@
+"""Command-line interface: `flask --app wsgi init | bank ... | users ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from . import accounts
+from .bank import read_bank
+from .bank.export import export_bank
+from .bank.loader import load_bank
+from .extensions import db
+from .models import ROLES
+
+bank_cli = AppGroup("bank", help="Check, load and export the question bank.")
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+def _bank_path(path: str | None) -> str:
+    return path or current_app.config["BANK_PATH"]
+
+
+def _read_or_exit(path: str | None):
+    bank, problems = read_bank(_bank_path(path))
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if errors:
+        click.echo(f"{len(errors)} error(s): nothing loaded.", err=True)
+        sys.exit(1)
+    return bank
+
+
+@bank_cli.command("check")
+@click.argument("path", required=False)
+def bank_check(path: str | None) -> None:
+    """Validate the bank files; one line per problem, non-zero exit on any error."""
+    bank = _read_or_exit(path)
+    click.echo(f"OK: {len(bank.questions)} questions, {len(bank.topics)} topics, "
+               f"{len(bank.sets)} sets, {len(bank.key_points)} key points.")
+
+
+@bank_cli.command("load")
+@click.argument("path", required=False)
+def bank_load(path: str | None) -> None:
+    """Validate, then upsert the bank in one transaction (a bank with errors loads nothing)."""
+    bank = _read_or_exit(path)
+    try:
+        report = load_bank(bank)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Loaded {len(bank.questions)} questions: {report}.")
+
+
+@bank_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+def bank_export(fmt: str, output) -> None:
+    """Write the loaded bank as JSON to OUTPUT (a file, or - for standard output)."""
+    json.dump(export_bank(), output, indent=2, ensure_ascii=False)
+    output.write("\n")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="learner", show_default=True)
+@click.option("--name", default=None, help="Display name (defaults to the e-mail's local part).")
+def users_create(email: str, role: str, name: str | None) -> None:
+    """Create an account; the password is read from a prompt or standard input, never argv."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(email, password, name=name or email.split("@")[0], role=role)
+        db.session.commit()
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("init")
+def init_command() -> None:
+    """Create or upgrade the database schema and load the shipped bank. Safe to run again."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    bank = _read_or_exit(None)
+    report = load_bank(bank)
+    db.session.commit()
+    click.echo(f"Database ready; question bank: {report}.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(bank_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(init_command)

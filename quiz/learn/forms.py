@@ -1,0 +1,50 @@
+"""The attempt form: one WTForms field (or a few) per served question, built per attempt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+from ..models import Attempt
+from ..question_types import TYPES, AnswerError
+
+
+class StartForm(FlaskForm):
+    submit = SubmitField("Start")
+
+
+class _AttemptFormBase(FlaskForm):
+    save = SubmitField("Save and finish later")
+    finish = SubmitField("Submit answers")
+
+
+def prefix(item) -> str:
+    return f"q{item.id}"
+
+
+def build_attempt_form(attempt: Attempt, **kwargs) -> FlaskForm:
+    """A form class with the attempt's question fields, filled with any saved answers."""
+    fields: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for item in attempt.items:
+        qtype, rev = TYPES[item.revision.qtype], item.revision
+        fields.update(qtype.form_fields(prefix(item), rev.data, item.layout))
+        if item.answer is not None:
+            data.update(qtype.form_data(prefix(item), item.answer))
+    form_class = type("AttemptForm", (_AttemptFormBase,), fields)
+    return form_class(data=data, **kwargs)
+
+
+def read_answers(form: FlaskForm, attempt: Attempt) -> tuple[dict[int, Any], dict[int, str]]:
+    """Answers by attempt-question id, and a message for each question whose input is invalid."""
+    answers: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    for item in attempt.items:
+        qtype = TYPES[item.revision.qtype]
+        try:
+            answers[item.id] = qtype.read_answer(prefix(item), form, item.revision.data)
+        except AnswerError as exc:
+            errors[item.id] = str(exc)
+    return answers, errors

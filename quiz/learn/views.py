@@ -1,0 +1,157 @@
+"""Learner pages: catalogue, set, attempt, review, progress. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from .. import attempts as attempt_ops
+from .. import catalogue as catalogue_ops
+from .. import progress
+from ..extensions import db
+from ..models import Attempt, QuestionSet, User
+from ..question_types import TYPES
+from . import bp
+from .forms import StartForm, build_attempt_form, prefix, read_answers
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.catalogue"))
+    return render_template("learn/index.html")
+
+
+@bp.route("/sets")
+@login_required
+def catalogue():
+    """The signed-in learner's home: every set with its size and their scores."""
+    return render_template("learn/catalogue.html",
+                           summaries=catalogue_ops.summaries(current_user.id), form=StartForm())
+
+
+def _active_set(set_id: str) -> QuestionSet:
+    qset = db.session.get(QuestionSet, set_id)
+    if qset is None or not qset.active:
+        abort(404)
+    return qset
+
+
+@bp.route("/sets/<set_id>")
+@login_required
+def set_page(set_id: str):
+    qset = _active_set(set_id)
+    summary = catalogue_ops.summaries(current_user.id, [qset])[0]
+    past = db.session.scalars(
+        db.select(Attempt)
+        .where(Attempt.user_id == current_user.id, Attempt.set_id == qset.id,
+               Attempt.status == "submitted")
+        .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+    ).all()
+    return render_template("learn/set.html", summary=summary, attempts=past, form=StartForm())
+
+
+@bp.route("/sets/<set_id>/start", methods=["POST"])
+@login_required
+def start(set_id: str):
+    qset = _active_set(set_id)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = attempt_ops.start_attempt(current_user, qset)
+    except attempt_ops.AttemptError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("learn.set_page", set_id=qset.id))
+    db.session.commit()
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The signed-in learner's own attempt; 404 for anyone else's, so ids reveal nothing."""
+    attempt = attempt_ops.load_attempt(attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_submitted:
+        flash("This attempt is already submitted; here is its result.", "info")
+        return redirect(url_for("learn.review", attempt_id=attempt.id))
+    form = build_attempt_form(attempt)
+    errors: dict[int, str] = {}
+    if form.is_submitted():
+        if not form.validate():
+            abort(400)  # a missing or bad CSRF token is handled before this
+        answers, errors = read_answers(form, attempt)
+        if not errors and form.finish.data:
+            errors = {i: "Answer this question before submitting."
+                      for i, a in answers.items() if a is None}
+        if not errors:
+            if form.finish.data:
+                if not attempt_ops.submit_attempt(attempt, answers):
+                    flash("This attempt was already submitted; here is its result.", "info")
+                else:
+                    db.session.commit()
+                return redirect(url_for("learn.review", attempt_id=attempt.id))
+            attempt_ops.save_answers(attempt, answers)
+            db.session.commit()
+            flash("Your answers are saved. Come back any time to finish.", "success")
+            return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+        flash("Some answers need your attention; nothing was saved.", "error")
+    views = [
+        (item, TYPES[item.revision.qtype].take_view(item.revision.data, item.layout))
+        for item in attempt.items
+    ]
+    answered = sum(1 for item in attempt.items if item.answer is not None)
+    return render_template("learn/attempt.html", attempt=attempt, form=form, views=views,
+                           errors=errors, prefix=prefix, answered=answered,
+                           types=TYPES), 400 if errors else 200
+
+
+def _visible_attempt(attempt_id: int) -> Attempt:
+    """Own attempts, or any learner's for staff; 404 otherwise."""
+    attempt = attempt_ops.load_attempt(attempt_id)
+    if attempt is None or not (attempt.user_id == current_user.id or current_user.is_staff):
+        abort(404)
+    return attempt
+
+
+@bp.route("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    attempt = _visible_attempt(attempt_id)
+    if not attempt.is_submitted:
+        if attempt.user_id == current_user.id:
+            return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+        abort(404)
+    views = [
+        (item, TYPES[item.revision.qtype].review_view(item.revision.data, item.layout,
+                                                       item.answer))
+        for item in attempt.items
+    ]
+    return render_template("learn/review.html", attempt=attempt, views=views, types=TYPES)
+
+
+def _progress_page(user: User):
+    data = progress.learner_progress(user)
+    return render_template("learn/progress.html", learner=user, progress=data,
+                           definition=progress.MASTERY_DEFINITION,
+                           trend=progress.trend_points(data.history))
+
+
+@bp.route("/progress")
+@login_required
+def my_progress():
+    return _progress_page(current_user)
+
+
+@bp.route("/learners/<int:user_id>/progress")
+@login_required
+def learner_progress(user_id: int):
+    if user_id != current_user.id and not current_user.is_staff:
+        abort(404)
+    return _progress_page(db.get_or_404(User, user_id))

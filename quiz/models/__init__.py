@@ -1,0 +1,27 @@
+"""SQLAlchemy models, split by area."""
+
+from .accounts import ROLES, User
+from .attempts import Attempt, AttemptQuestion
+from .bank import (
+    KeyPoint,
+    Question,
+    QuestionRevision,
+    QuestionSet,
+    RevisionKeyPoint,
+    Section,
+    Topic,
+)
+
+__all__ = [
+    "ROLES",
+    "Attempt",
+    "AttemptQuestion",
+    "KeyPoint",
+    "Question",
+    "QuestionRevision",
+    "QuestionSet",
+    "RevisionKeyPoint",
+    "Section",
+    "Topic",
+    "User",
+]

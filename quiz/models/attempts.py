@@ -1,0 +1,94 @@
+"""Attempts: one learner taking one set, pinned to the revisions it served."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._common import utcnow
+from .accounts import User
+from .bank import Question, QuestionRevision, QuestionSet
+
+
+class Attempt(db.Model):
+    __tablename__ = "attempt"
+    __table_args__ = (
+        CheckConstraint("status IN ('in_progress', 'submitted')", name="status"),
+        CheckConstraint(
+            "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_at"
+        ),
+        Index("ix_attempt_user_set", "user_id", "set_id"),
+        # At most one unfinished attempt per learner and set: a double-clicked "Start"
+        # resumes instead of opening a second attempt.
+        Index(
+            "uq_attempt_one_open", "user_id", "set_id", unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    set_id: Mapped[str] = mapped_column(ForeignKey("question_set.id"))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    points: Mapped[float | None] = mapped_column(Float)
+    # Percentage 0-100, set once on submit.
+    score: Mapped[float | None] = mapped_column(Float)
+    # Copied from the set at start, so a later change of pass mark does not rewrite history.
+    pass_mark: Mapped[int | None] = mapped_column(Integer)
+
+    user: Mapped[User] = relationship()
+    question_set: Mapped[QuestionSet] = relationship()
+    items: Mapped[list[AttemptQuestion]] = relationship(
+        back_populates="attempt", order_by="AttemptQuestion.position"
+    )
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == "submitted"
+
+    @property
+    def passed(self) -> bool | None:
+        if self.pass_mark is None or self.score is None:
+            return None
+        return self.score >= self.pass_mark
+
+
+class AttemptQuestion(db.Model):
+    """One question served in an attempt: its pinned revision, shuffled order and answer."""
+
+    __tablename__ = "attempt_question"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        UniqueConstraint("attempt_id", "question_id"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("question_revision.id"))
+    # The presentation order chosen at start (e.g. {"choices": ["c", "a", "b"]}).
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answer: Mapped[Any | None] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
+    revision: Mapped[QuestionRevision] = relationship()

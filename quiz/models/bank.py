@@ -1,0 +1,132 @@
+"""The question bank: article sections, key points, topics, sets, questions and revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._common import utcnow
+
+
+class Section(db.Model):
+    """A section (heading) of the source article."""
+
+    __tablename__ = "section"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KeyPoint(db.Model):
+    """One fact of the article that questions teach and test."""
+
+    __tablename__ = "key_point"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    section_id: Mapped[str] = mapped_column(ForeignKey("section.id"))
+    text: Mapped[str] = mapped_column(Text)
+    safety_critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    section: Mapped[Section] = relationship()
+
+
+class Topic(db.Model):
+    __tablename__ = "topic"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuestionSet(db.Model):
+    """What a learner takes: every question of a topic, or a random draw across topics."""
+
+    __tablename__ = "question_set"
+    __table_args__ = (
+        CheckConstraint("kind IN ('topic', 'random')", name="kind"),
+        CheckConstraint("pass_mark IS NULL OR (pass_mark BETWEEN 0 AND 100)", name="pass_mark"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    topic_id: Mapped[str | None] = mapped_column(ForeignKey("topic.id"))
+    draw_count: Mapped[int | None] = mapped_column(Integer)
+    # For random sets: a list of topic ids, or null for every topic.
+    draw_topics: Mapped[list[str] | None] = mapped_column(JSON)
+    pass_mark: Mapped[int | None] = mapped_column(Integer)
+    include_safety_critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    topic: Mapped[Topic | None] = relationship()
+
+
+class Question(db.Model):
+    """A stable question identity; its content lives in immutable revisions."""
+
+    __tablename__ = "question"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"))
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_revision.id", use_alter=True)
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    topic: Mapped[Topic] = relationship()
+    current_revision: Mapped[QuestionRevision | None] = relationship(
+        foreign_keys=[current_revision_id], post_update=True
+    )
+
+
+class QuestionRevision(db.Model):
+    """One immutable version of a question's content."""
+
+    __tablename__ = "question_revision"
+    __table_args__ = (
+        UniqueConstraint("question_id", "number"),
+        CheckConstraint(
+            "qtype IN ('single', 'multiple', 'true_false', 'matching', 'ordering')", name="qtype"
+        ),
+        CheckConstraint("difficulty IN ('easy', 'medium', 'hard')", name="difficulty"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    qtype: Mapped[str] = mapped_column(String(16))
+    difficulty: Mapped[str] = mapped_column(String(8))
+    scenario: Mapped[bool] = mapped_column(Boolean, default=False)
+    prompt: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[str] = mapped_column(ForeignKey("section.id"))
+    # Type-specific answer data (choices, options and pairs, or steps), as in the bank file.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    question: Mapped[Question] = relationship(foreign_keys=[question_id])
+    source: Mapped[Section] = relationship()
+    key_points: Mapped[list[KeyPoint]] = relationship(
+        secondary="revision_key_point", order_by="KeyPoint.position"
+    )
+
+
+class RevisionKeyPoint(db.Model):
+    __tablename__ = "revision_key_point"
+    revision_id: Mapped[int] = mapped_column(ForeignKey("question_revision.id"), primary_key=True)
+    key_point_id: Mapped[str] = mapped_column(ForeignKey("key_point.id"), primary_key=True)

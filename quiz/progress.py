@@ -1,0 +1,198 @@
+"""Per-learner progress, derived from submitted responses with aggregate queries.
+
+Mastery of a topic is the share of its questions (those currently in the bank)
+whose latest submitted answer earned full marks. Each page section is one query,
+whatever the number of attempts or questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func
+
+from .extensions import db
+from .models import (
+    Attempt,
+    AttemptQuestion,
+    KeyPoint,
+    Question,
+    QuestionRevision,
+    QuestionSet,
+    RevisionKeyPoint,
+    Topic,
+    User,
+)
+
+MASTERY_DEFINITION = (
+    "Mastery is the share of a topic's questions whose most recent answer "
+    "(in any set) was fully correct. Questions you have not answered yet count as not mastered."
+)
+
+
+@dataclass
+class TopicProgress:
+    topic_id: str
+    title: str
+    total: int
+    answered: int
+    correct: int
+    practice_set_id: str | None = None
+
+    @property
+    def mastery(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    @property
+    def mastery_pct(self) -> int:
+        return round(100 * self.mastery)
+
+
+@dataclass
+class KeyPointProgress:
+    key_point_id: str
+    text: str
+    answered: int
+    correct: int
+
+    @property
+    def missed(self) -> int:
+        return self.answered - self.correct
+
+
+@dataclass
+class HistoryEntry:
+    attempt_id: int
+    set_title: str
+    submitted_at: datetime
+    score: float
+    passed: bool | None
+
+
+@dataclass
+class Progress:
+    topics: list[TopicProgress]
+    history: list[HistoryEntry]
+    unanswered: list[tuple[str, str, str]]  # (question id, topic title, prompt)
+    key_points: list[KeyPointProgress] = field(default_factory=list)
+
+    @property
+    def weakest(self) -> TopicProgress | None:
+        if not self.topics:
+            return None
+        return min(self.topics, key=lambda t: (t.mastery, t.answered, t.title))
+
+    @property
+    def overall_pct(self) -> int:
+        total = sum(t.total for t in self.topics)
+        return round(100 * sum(t.correct for t in self.topics) / total) if total else 0
+
+
+def latest_answers(user_id: int):
+    """Subquery: the latest submitted answer of this learner to each question."""
+    ranked = (
+        db.select(
+            AttemptQuestion.question_id,
+            AttemptQuestion.revision_id,
+            AttemptQuestion.score,
+            func.row_number().over(
+                partition_by=AttemptQuestion.question_id,
+                order_by=(Attempt.submitted_at.desc(), Attempt.id.desc()),
+            ).label("rank"),
+        )
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.user_id == user_id, Attempt.status == "submitted")
+        .subquery()
+    )
+    return (
+        db.select(ranked.c.question_id, ranked.c.revision_id, ranked.c.score)
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+
+
+def topic_progress(user_id: int) -> list[TopicProgress]:
+    latest = latest_answers(user_id)
+    full = case((latest.c.score >= 1.0, 1), else_=0)
+    rows = db.session.execute(
+        db.select(
+            Topic.id, Topic.title,
+            func.count(Question.id),
+            func.count(latest.c.question_id),
+            func.coalesce(func.sum(full), 0),
+            func.min(QuestionSet.id),
+        )
+        .join(Question, (Question.topic_id == Topic.id) & Question.active)
+        .outerjoin(latest, latest.c.question_id == Question.id)
+        .outerjoin(QuestionSet, (QuestionSet.topic_id == Topic.id) & QuestionSet.active
+                   & (QuestionSet.kind == "topic"))
+        .group_by(Topic.id, Topic.title, Topic.position)
+        .order_by(Topic.position)
+    )
+    return [TopicProgress(tid, title, total, answered, int(correct), set_id)
+            for tid, title, total, answered, correct, set_id in rows]
+
+
+def key_point_progress(user_id: int) -> list[KeyPointProgress]:
+    """Per key point: how many of the latest answers testing it were right."""
+    latest = latest_answers(user_id)
+    full = case((latest.c.score >= 1.0, 1), else_=0)
+    rows = db.session.execute(
+        db.select(KeyPoint.id, KeyPoint.text, func.count(latest.c.question_id),
+                  func.coalesce(func.sum(full), 0))
+        .join(RevisionKeyPoint, RevisionKeyPoint.key_point_id == KeyPoint.id)
+        .join(latest, latest.c.revision_id == RevisionKeyPoint.revision_id)
+        .group_by(KeyPoint.id, KeyPoint.text, KeyPoint.position)
+        .order_by(KeyPoint.position)
+    )
+    return [KeyPointProgress(kid, text, answered, int(correct))
+            for kid, text, answered, correct in rows]
+
+
+def history(user_id: int) -> list[HistoryEntry]:
+    rows = db.session.execute(
+        db.select(Attempt.id, QuestionSet.title, Attempt.submitted_at, Attempt.score,
+                  Attempt.pass_mark)
+        .join(QuestionSet, QuestionSet.id == Attempt.set_id)
+        .where(Attempt.user_id == user_id, Attempt.status == "submitted")
+        .order_by(Attempt.submitted_at, Attempt.id)
+    )
+    return [HistoryEntry(aid, title, at, score, None if mark is None else score >= mark)
+            for aid, title, at, score, mark in rows]
+
+
+def unanswered_questions(user_id: int) -> list[tuple[str, str, str]]:
+    answered = (
+        db.select(AttemptQuestion.question_id)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.user_id == user_id, Attempt.status == "submitted")
+    )
+    rows = db.session.execute(
+        db.select(Question.id, Topic.title, QuestionRevision.prompt)
+        .join(Topic, Topic.id == Question.topic_id)
+        .join(QuestionRevision, QuestionRevision.id == Question.current_revision_id)
+        .where(Question.active, Question.id.not_in(answered))
+        .order_by(Topic.position, Question.position)
+    )
+    return [tuple(r) for r in rows]
+
+
+def learner_progress(user: User) -> Progress:
+    return Progress(
+        topics=topic_progress(user.id),
+        history=history(user.id),
+        unanswered=unanswered_questions(user.id),
+        key_points=key_point_progress(user.id),
+    )
+
+
+def trend_points(entries: list[HistoryEntry], width: int = 300, height: int = 60) -> str:
+    """SVG polyline points for the score history (0-100 mapped to the height)."""
+    if not entries:
+        return ""
+    step = width / max(len(entries) - 1, 1)
+    return " ".join(
+        f"{round(i * step, 1)},{round(height - e.score / 100 * height, 1)}"
+        for i, e in enumerate(entries)
+    )

@@ -1,0 +1,406 @@
+"""Question types: everything type-specific lives in one class per type.
+
+A type knows how to validate its bank data, lay out a question for one attempt
+(shuffled order), build and read the answer fields of the attempt form, score an
+answer (through the pure functions in grading.py), and describe the question for
+review and export. Adding a type (say, hotspot) means adding one class here, its
+two macros in templates/learn/_types.html, and registering it in TYPES.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from abc import ABC, abstractmethod
+from typing import Any
+
+from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from . import grading
+
+Problem = tuple[str, str]  # (field, message)
+ENTRY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+class AnswerError(ValueError):
+    """An answer the learner (or a tampered form) sent that cannot be accepted."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _check_entries(entries: Any, field: str, keys: tuple[str, ...], min_count: int) -> list[Problem]:
+    """Common checks for a list of {id, text, ...} entries."""
+    if not isinstance(entries, list) or len(entries) < min_count:
+        return [(field, f"needs a list of at least {min_count} entries")]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        where = f"{field}[{i}]"
+        if not isinstance(entry, dict):
+            problems.append((where, "must be a mapping with id and text"))
+            continue
+        unknown = set(entry) - set(keys)
+        if unknown:
+            problems.append((where, f"unknown field(s): {', '.join(sorted(map(str, unknown)))}"))
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str) or not ENTRY_ID_RE.match(entry_id):
+            problems.append((f"{where}.id", "is missing or not lowercase letters, digits, dashes"))
+        elif entry_id in seen:
+            problems.append((f"{where}.id", f"duplicate id '{entry_id}'"))
+        else:
+            seen.add(entry_id)
+        if not _is_text(entry.get("text")):
+            problems.append((f"{where}.text", "is missing or empty"))
+        if "feedback" in keys and not _is_text(entry.get("feedback")):
+            problems.append((f"{where}.feedback", "is missing or empty"))
+    return problems
+
+
+class QuestionType(ABC):
+    name: str = ""
+    label: str = ""
+    data_fields: tuple[str, ...] = ()
+
+    # --- authoring -----------------------------------------------------------------
+    @abstractmethod
+    def validate(self, raw: dict[str, Any]) -> list[Problem]:
+        """Problems with the type-specific fields of a bank entry."""
+
+    def data(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The answer data stored on a revision, from a validated bank entry."""
+        return {key: raw[key] for key in self.data_fields}
+
+    def export(self, data: dict[str, Any]) -> dict[str, Any]:
+        return dict(data)
+
+    # --- taking --------------------------------------------------------------------
+    @abstractmethod
+    def layout(self, data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        ...
+
+    @abstractmethod
+    def form_fields(self, prefix: str, data: dict[str, Any], layout: dict[str, Any]) -> dict:
+        ...
+
+    @abstractmethod
+    def form_data(self, prefix: str, answer: Any) -> dict[str, Any]:
+        """Form defaults that show a saved answer again."""
+
+    @abstractmethod
+    def read_answer(self, prefix: str, form: Any, data: dict[str, Any]) -> Any:
+        """The answer from the form, None if unanswered; AnswerError if it cannot be right."""
+
+    @abstractmethod
+    def take_view(self, data: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
+        """What the attempt page may show: texts in served order, no correctness, no feedback."""
+
+    # --- scoring and review ----------------------------------------------------------
+    @abstractmethod
+    def grade(self, data: dict[str, Any], answer: Any) -> float:
+        ...
+
+    @abstractmethod
+    def review_view(self, data: dict[str, Any], layout: dict[str, Any], answer: Any) -> dict:
+        ...
+
+
+class _ChoiceType(QuestionType):
+    data_fields = ("choices",)
+    entry_keys = ("id", "text", "correct", "feedback")
+
+    def validate(self, raw: dict[str, Any]) -> list[Problem]:
+        choices = raw.get("choices")
+        problems = _check_entries(choices, "choices", self.entry_keys, 2)
+        if problems and not isinstance(choices, list):
+            return problems
+        for i, choice in enumerate(choices):
+            if isinstance(choice, dict) and not isinstance(choice.get("correct"), bool):
+                problems.append((f"choices[{i}].correct", "must be true or false"))
+        if not problems:
+            problems += self.validate_key(choices)
+        return problems
+
+    def validate_key(self, choices: list[dict]) -> list[Problem]:
+        if sum(1 for c in choices if c["correct"]) != 1:
+            return [("choices", "needs exactly one correct choice")]
+        return []
+
+    def data(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return {"choices": [{k: c[k] for k in self.entry_keys} for c in raw["choices"]]}
+
+    def layout(self, data, rng):
+        ids = [c["id"] for c in data["choices"]]
+        rng.shuffle(ids)
+        return {"choices": ids}
+
+    def _ordered(self, data, layout):
+        by_id = {c["id"]: c for c in data["choices"]}
+        return [by_id[i] for i in layout["choices"] if i in by_id]
+
+    def take_view(self, data, layout):
+        return {"choices": [{"id": c["id"], "text": c["text"]} for c in self._ordered(data, layout)]}
+
+    def form_fields(self, prefix, data, layout):
+        choices = [SelectChoice(c["id"], c["text"]) for c in self._ordered(data, layout)]
+        return {prefix: RadioField(choices=choices, validate_choice=False)}
+
+    def form_data(self, prefix, answer):
+        return {prefix: answer}
+
+    def read_answer(self, prefix, form, data):
+        value = form[prefix].data
+        if value in (None, ""):
+            return None
+        if value not in {c["id"] for c in data["choices"]}:
+            raise AnswerError("That choice is not one of this question's options.")
+        return value
+
+    def grade(self, data, answer):
+        correct = next(c["id"] for c in data["choices"] if c["correct"])
+        return grading.grade_single(correct, answer)
+
+    def _chosen(self, answer) -> set[str]:
+        return {answer} if answer else set()
+
+    def review_view(self, data, layout, answer):
+        chosen = self._chosen(answer)
+        return {
+            "choices": [
+                {**c, "chosen": c["id"] in chosen} for c in self._ordered(data, layout)
+            ]
+        }
+
+
+class SingleChoice(_ChoiceType):
+    name = "single"
+    label = "Single choice"
+
+
+class TrueFalse(_ChoiceType):
+    name = "true_false"
+    label = "True or false"
+
+    def validate_key(self, choices):
+        if sorted(c["id"] for c in choices) != ["false", "true"]:
+            return [("choices", "a true/false question has exactly the choices 'true' and 'false'")]
+        return super().validate_key(choices)
+
+    def layout(self, data, rng):
+        # True first, then False: shuffling these would only confuse.
+        return {"choices": ["true", "false"]}
+
+
+class MultipleResponse(_ChoiceType):
+    name = "multiple"
+    label = "Select all that apply"
+
+    def validate_key(self, choices):
+        if not any(c["correct"] for c in choices):
+            return [("choices", "needs at least one correct choice")]
+        return []
+
+    def form_fields(self, prefix, data, layout):
+        choices = [SelectChoice(c["id"], c["text"]) for c in self._ordered(data, layout)]
+        return {prefix: MultiCheckboxField(choices=choices, validate_choice=False)}
+
+    def read_answer(self, prefix, form, data):
+        values = form[prefix].data or []
+        if not values:
+            return None
+        if not set(values) <= {c["id"] for c in data["choices"]}:
+            raise AnswerError("That choice is not one of this question's options.")
+        return sorted(set(values))
+
+    def grade(self, data, answer):
+        correct = [c["id"] for c in data["choices"] if c["correct"]]
+        return grading.grade_multiple(correct, answer or [])
+
+    def _chosen(self, answer):
+        return set(answer or [])
+
+
+class Matching(QuestionType):
+    name = "matching"
+    label = "Matching"
+    data_fields = ("options", "pairs")
+
+    def validate(self, raw):
+        problems = _check_entries(raw.get("options"), "options", ("id", "text"), 2)
+        problems += _check_entries(
+            raw.get("pairs"), "pairs", ("id", "text", "match", "feedback"), 2
+        )
+        if problems:
+            return problems
+        option_ids = {o["id"] for o in raw["options"]}
+        for i, pair in enumerate(raw["pairs"]):
+            if pair.get("match") not in option_ids:
+                problems.append((f"pairs[{i}].match", f"'{pair.get('match')}' is not an option id"))
+        return problems
+
+    def data(self, raw):
+        return {
+            "options": [{"id": o["id"], "text": o["text"]} for o in raw["options"]],
+            "pairs": [{k: p[k] for k in ("id", "text", "match", "feedback")} for p in raw["pairs"]],
+        }
+
+    def export(self, data):
+        # Choices in export form: each item with its right option, so generic tools can read it.
+        options = {o["id"]: o["text"] for o in data["options"]}
+        choices = [
+            {"text": f"{p['text']} -> {options[p['match']]}", "correct": True,
+             "feedback": p["feedback"]}
+            for p in data["pairs"]
+        ]
+        return {**data, "choices": choices}
+
+    def layout(self, data, rng):
+        ids = [p["id"] for p in data["pairs"]]
+        rng.shuffle(ids)
+        return {"pairs": ids}
+
+    def _ordered(self, data, layout):
+        by_id = {p["id"]: p for p in data["pairs"]}
+        return [by_id[i] for i in layout["pairs"] if i in by_id]
+
+    def take_view(self, data, layout):
+        return {
+            "options": data["options"],
+            "pairs": [
+                {"id": p["id"], "text": p["text"]} for p in self._ordered(data, layout)
+            ],
+        }
+
+    def form_fields(self, prefix, data, layout):
+        choices = [SelectChoice("", "Choose…")] + [SelectChoice(o["id"], o["text"]) for o in data["options"]]
+        return {
+            f"{prefix}_{p['id']}": SelectField(choices=choices, validate_choice=False)
+            for p in self._ordered(data, layout)
+        }
+
+    def form_data(self, prefix, answer):
+        return {f"{prefix}_{item}": option for item, option in (answer or {}).items()}
+
+    def read_answer(self, prefix, form, data):
+        option_ids = {o["id"] for o in data["options"]}
+        answer = {}
+        for pair in data["pairs"]:
+            value = form[f"{prefix}_{pair['id']}"].data
+            if value in (None, ""):
+                continue
+            if value not in option_ids:
+                raise AnswerError("That option is not one of this question's options.")
+            answer[pair["id"]] = value
+        if not answer:
+            return None
+        if len(answer) < len(data["pairs"]):
+            raise AnswerError("Pair every item, or leave them all blank to answer later.")
+        return answer
+
+    def grade(self, data, answer):
+        key = {p["id"]: p["match"] for p in data["pairs"]}
+        return grading.grade_matching(key, answer or {})
+
+    def review_view(self, data, layout, answer):
+        options = {o["id"]: o["text"] for o in data["options"]}
+        answer = answer or {}
+        return {
+            "pairs": [
+                {**p, "chosen": options.get(answer.get(p["id"]), "—"),
+                 "right": options[p["match"]], "correct": answer.get(p["id"]) == p["match"]}
+                for p in self._ordered(data, layout)
+            ]
+        }
+
+
+class Ordering(QuestionType):
+    name = "ordering"
+    label = "Ordering"
+    data_fields = ("steps",)
+
+    def validate(self, raw):
+        return _check_entries(raw.get("steps"), "steps", ("id", "text", "feedback"), 3)
+
+    def data(self, raw):
+        return {"steps": [{k: s[k] for k in ("id", "text", "feedback")} for s in raw["steps"]]}
+
+    def export(self, data):
+        choices = [
+            {"text": s["text"], "correct": True, "position": i + 1, "feedback": s["feedback"]}
+            for i, s in enumerate(data["steps"])
+        ]
+        return {**data, "choices": choices}
+
+    def layout(self, data, rng):
+        ids = [s["id"] for s in data["steps"]]
+        correct = list(ids)
+        while len(ids) > 1 and ids == correct:  # never serve the answer already in order
+            rng.shuffle(ids)
+        return {"steps": ids}
+
+    def _ordered(self, data, layout):
+        by_id = {s["id"]: s for s in data["steps"]}
+        return [by_id[i] for i in layout["steps"] if i in by_id]
+
+    def take_view(self, data, layout):
+        steps = self._ordered(data, layout)
+        return {"steps": [{"id": s["id"], "text": s["text"]} for s in steps],
+                "positions": list(range(1, len(steps) + 1))}
+
+    def form_fields(self, prefix, data, layout):
+        n = len(data["steps"])
+        choices = [SelectChoice("", "–")] + [SelectChoice(str(i), str(i)) for i in range(1, n + 1)]
+        return {
+            f"{prefix}_{s['id']}": SelectField(choices=choices, validate_choice=False)
+            for s in self._ordered(data, layout)
+        }
+
+    def form_data(self, prefix, answer):
+        return {f"{prefix}_{step}": str(i + 1) for i, step in enumerate(answer or [])}
+
+    def read_answer(self, prefix, form, data):
+        n = len(data["steps"])
+        positions: dict[str, int] = {}
+        for step in data["steps"]:
+            value = form[f"{prefix}_{step['id']}"].data
+            if value in (None, ""):
+                continue
+            if not (isinstance(value, str) and value.isdigit() and 1 <= int(value) <= n):
+                raise AnswerError(f"Positions go from 1 to {n}.")
+            positions[step["id"]] = int(value)
+        if not positions:
+            return None
+        if len(positions) < n:
+            raise AnswerError("Give every step a position, or leave them all blank to answer later.")
+        if len(set(positions.values())) < n:
+            raise AnswerError("Give each step a different position.")
+        return sorted(positions, key=positions.get)
+
+    def grade(self, data, answer):
+        return grading.grade_ordering([s["id"] for s in data["steps"]], answer or [])
+
+    def review_view(self, data, layout, answer):
+        given = {step: i + 1 for i, step in enumerate(answer or [])}
+        return {
+            "steps": [
+                {**s, "position": i + 1, "given": given.get(s["id"]),
+                 "correct": given.get(s["id"]) == i + 1}
+                for i, s in enumerate(data["steps"])
+            ]
+        }
+
+
+TYPES: dict[str, QuestionType] = {
+    t.name: t for t in (SingleChoice(), MultipleResponse(), TrueFalse(), Matching(), Ordering())
+}
+
+
+def get_type(name: str) -> QuestionType:
+    return TYPES[name]
