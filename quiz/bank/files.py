@@ -135,9 +135,12 @@ def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
         reader.text("topics.yaml", topic, "description", required=False)
 
     _read_questions(reader, bank, section_ids)
+    # Set sizes are only checked against a clean question list, so one broken question
+    # gives one error, not a cascade of "set has no questions".
+    questions_ok = not reader.problems
     bank.sets = reader.entries("sets.yaml", reader.load_yaml("sets.yaml"), "sets")
     for qset in bank.sets:
-        _validate_set(reader, bank, qset)
+        _validate_set(reader, bank, qset, questions_ok)
     return bank, reader.problems
 
 
@@ -207,7 +210,7 @@ def validate_question(
     return problems
 
 
-def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any]) -> None:
+def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_ok: bool) -> None:
     rel, sid = "sets.yaml", qset["id"]
     unknown = set(qset) - SET_KEYS
     if unknown:
@@ -225,7 +228,7 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any]) -> None:
     if kind == "topic":
         if qset.get("topic") not in topic_ids:
             reader.problem(rel, sid, "topic", f"'{qset.get('topic')}' is not a topic id")
-        elif not any(q["topic"] == qset["topic"] for q in bank.questions):
+        elif questions_ok and not any(q["topic"] == qset["topic"] for q in bank.questions):
             reader.problem(rel, sid, "topic", "has no questions")
     elif kind == "random":
         count, topics = qset.get("count"), qset.get("topics", "all")
@@ -238,7 +241,7 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any]) -> None:
             reader.problem(rel, sid, "count", "must be a positive whole number")
             return
         pool = [q for q in bank.questions if topics == "all" or q["topic"] in topics]
-        if count > len(pool) and not reader.problems:
+        if questions_ok and count > len(pool):
             reader.problem(rel, sid, "count", f"asks for {count} questions but only {len(pool)} exist")
     else:
         reader.problem(rel, sid, "kind", "must be 'topic' or 'random'")

@@ -1,0 +1,71 @@
+"""Helpers for flow tests: start an attempt through the routes and build answers."""
+
+from __future__ import annotations
+
+import re
+
+from quiz.extensions import db
+from quiz.models import Attempt
+
+
+def start(client, set_id: str) -> int:
+    response = client.post(f"/sets/{set_id}/start")
+    assert response.status_code == 302, response.data
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def items(app, attempt_id: int) -> list[dict]:
+    """The served items with their answer keys (what a cheating test may know)."""
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        return [
+            {"id": i.id, "qtype": i.revision.qtype, "data": i.revision.data, "layout": i.layout,
+             "question_id": i.question_id, "revision_id": i.revision_id, "score": i.score,
+             "answer": i.answer}
+            for i in attempt.items
+        ]
+
+
+def right_answer(item: dict) -> dict[str, object]:
+    """Form fields answering an item fully correctly."""
+    name, data = f"q{item['id']}", item["data"]
+    if item["qtype"] in ("single", "true_false"):
+        return {name: next(c["id"] for c in data["choices"] if c["correct"])}
+    if item["qtype"] == "multiple":
+        return {name: [c["id"] for c in data["choices"] if c["correct"]]}
+    if item["qtype"] == "matching":
+        return {f"{name}_{p['id']}": p["match"] for p in data["pairs"]}
+    if item["qtype"] == "ordering":
+        return {f"{name}_{s['id']}": str(i + 1) for i, s in enumerate(data["steps"])}
+    raise AssertionError(item["qtype"])
+
+
+def wrong_answer(item: dict) -> dict[str, object]:
+    """Form fields answering an item with no credit."""
+    name, data = f"q{item['id']}", item["data"]
+    if item["qtype"] in ("single", "true_false"):
+        return {name: next(c["id"] for c in data["choices"] if not c["correct"])}
+    if item["qtype"] == "multiple":
+        wrong = [c["id"] for c in data["choices"] if not c["correct"]]
+        return {name: wrong or [data["choices"][0]["id"]]}
+    if item["qtype"] == "matching":
+        options = [o["id"] for o in data["options"]]
+        return {f"{name}_{p['id']}": next(o for o in options if o != p["match"])
+                for p in data["pairs"]}
+    if item["qtype"] == "ordering":
+        n = len(data["steps"])
+        return {f"{name}_{s['id']}": str(n - i) for i, s in enumerate(data["steps"])}
+    raise AssertionError(item["qtype"])
+
+
+def answers(its: list[dict], right: int | None = None) -> dict[str, object]:
+    """Answer the first `right` items correctly (all if None), the rest wrongly."""
+    form: dict[str, object] = {}
+    for index, item in enumerate(its):
+        ok = right is None or index < right
+        form.update(right_answer(item) if ok else wrong_answer(item))
+    return form
+
+
+def submit(client, attempt_id: int, form: dict, button: str = "finish"):
+    return client.post(f"/attempts/{attempt_id}", data={**form, button: "1"})

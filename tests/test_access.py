@@ -1,0 +1,310 @@
+"""Access matrix: every route x every kind of visitor, with the exact response expected.
+
+The matrix is a data table (ROUTES). To add a route, add a row: the coverage test
+below fails until every URL rule of the app (and each of its methods) has one.
+
+Visitors ("roles" of the matrix):
+  anonymous   - not signed in
+  owner       - the learner who owns the attempts used in the paths
+  other       - another learner
+  instructor  - staff
+  admin       - staff
+
+Path placeholders: {open} the owner's in-progress attempt, {done} the owner's submitted
+attempt, {owner} / {other} the learners' user ids, {me} the visitor's own user id (the
+owner's for anonymous), {missing} an id that exists nowhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from quiz.attempts import start_attempt, submit_attempt
+from quiz.extensions import db
+from quiz.models import Attempt, AttemptQuestion, QuestionSet, User
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.small_bank
+
+ROLES = ("anonymous", "owner", "other", "instructor", "admin")
+MISSING_ID = 987654
+
+
+# --- expectations -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 to `target` (a path; `{new}` stands for any attempt id), or to the login page."""
+
+    target: str | None = None  # None: the login page, with next=<requested path>
+
+    def __str__(self) -> str:
+        return f"302->{self.target or 'login'}"
+
+
+LOGIN = Redirect()
+CATALOGUE = Redirect("/sets")
+OK, BAD, NOT_FOUND, NOT_ALLOWED = 200, 400, 404, 405
+
+
+def to(target: str) -> Redirect:
+    return Redirect(target)
+
+
+def expect(*, everyone=None, signed_in=None, learners=None, staff=None, anonymous=None,
+           owner=None, other=None, instructor=None, admin=None) -> dict[str, int | Redirect]:
+    """Expected outcome per role; the most specific argument wins."""
+    out: dict[str, int | Redirect] = {}
+    groups = [
+        (everyone, ROLES),
+        (signed_in, ("owner", "other", "instructor", "admin")),
+        (learners, ("owner", "other")),
+        (staff, ("instructor", "admin")),
+    ]
+    for value, roles in groups:
+        if value is not None:
+            out.update(dict.fromkeys(roles, value))
+    for role, value in zip(ROLES, (anonymous, owner, other, instructor, admin), strict=True):
+        if value is not None:
+            out[role] = value
+    missing = set(ROLES) - set(out)
+    if missing:
+        raise ValueError(f"no expectation for {sorted(missing)}")
+    return out
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    expected: dict[str, int | Redirect]
+    data: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def probes_missing(self) -> bool:
+        return "{missing}" in self.path or "/nope" in self.path
+
+
+REGISTER_DATA = {"name": "New Person", "email": "new.person@example.org",
+                 "password": PASSWORD, "confirm": PASSWORD}
+LOGIN_DATA = {"email": "owner@example.org", "password": PASSWORD}
+SAVE = {"save": "Save and finish later"}
+
+ROUTES: list[Route] = [
+    # Home
+    Route("GET", "/", expect(anonymous=OK, signed_in=CATALOGUE)),
+    Route("POST", "/", expect(everyone=NOT_ALLOWED)),
+    # Accounts
+    Route("GET", "/auth/register", expect(anonymous=OK, signed_in=CATALOGUE)),
+    Route("POST", "/auth/register", expect(everyone=CATALOGUE), data=REGISTER_DATA),
+    Route("GET", "/auth/login", expect(anonymous=OK, signed_in=CATALOGUE)),
+    Route("POST", "/auth/login", expect(everyone=CATALOGUE), data=LOGIN_DATA),
+    Route("POST", "/auth/logout", expect(anonymous=LOGIN, signed_in=to("/auth/login"))),
+    Route("GET", "/auth/logout", expect(everyone=NOT_ALLOWED)),
+    # Catalogue and sets
+    Route("GET", "/sets", expect(anonymous=LOGIN, signed_in=OK)),
+    Route("GET", "/sets/alpha", expect(anonymous=LOGIN, signed_in=OK)),
+    Route("GET", "/sets/nope", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    # The owner resumes their open attempt; everyone else gets a new one.
+    Route("POST", "/sets/alpha/start",
+          expect(anonymous=LOGIN, owner=to("/attempts/{open}"), other=to("/attempts/{new}"),
+                 staff=to("/attempts/{new}"))),
+    Route("POST", "/sets/nope/start", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    Route("GET", "/sets/alpha/start", expect(everyone=NOT_ALLOWED)),
+    # Taking an attempt: only its owner, staff included.
+    Route("GET", "/attempts/{open}", expect(anonymous=LOGIN, owner=OK, other=NOT_FOUND,
+                                            staff=NOT_FOUND)),
+    Route("POST", "/attempts/{open}",
+          expect(anonymous=LOGIN, owner=to("/attempts/{open}"), other=NOT_FOUND, staff=NOT_FOUND),
+          data=SAVE),
+    Route("GET", "/attempts/{done}",
+          expect(anonymous=LOGIN, owner=to("/attempts/{done}/review"), other=NOT_FOUND,
+                 staff=NOT_FOUND)),
+    Route("POST", "/attempts/{done}",
+          expect(anonymous=LOGIN, owner=to("/attempts/{done}/review"), other=NOT_FOUND,
+                 staff=NOT_FOUND),
+          data=SAVE),
+    Route("GET", "/attempts/{missing}", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    Route("POST", "/attempts/{missing}", expect(anonymous=LOGIN, signed_in=NOT_FOUND), data=SAVE),
+    Route("GET", "/attempts/not-a-number", expect(everyone=NOT_FOUND)),
+    Route("PUT", "/attempts/{open}", expect(everyone=NOT_ALLOWED)),
+    # Review: the owner and staff, once submitted.
+    Route("GET", "/attempts/{done}/review", expect(anonymous=LOGIN, owner=OK, other=NOT_FOUND,
+                                                   staff=OK)),
+    Route("GET", "/attempts/{open}/review",
+          expect(anonymous=LOGIN, owner=to("/attempts/{open}"), other=NOT_FOUND, staff=NOT_FOUND)),
+    Route("GET", "/attempts/{missing}/review", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    Route("POST", "/attempts/{done}/review", expect(everyone=NOT_ALLOWED)),
+    # Progress: one's own, and staff see any learner's.
+    Route("GET", "/progress", expect(anonymous=LOGIN, signed_in=OK)),
+    Route("POST", "/progress", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/learners/{owner}/progress", expect(anonymous=LOGIN, owner=OK, other=NOT_FOUND,
+                                                      staff=OK)),
+    Route("GET", "/learners/{me}/progress", expect(anonymous=LOGIN, signed_in=OK)),
+    Route("GET", "/learners/{missing}/progress", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    Route("POST", "/learners/{owner}/progress", expect(everyone=NOT_ALLOWED)),
+]
+
+
+# --- the world every matrix case runs in ------------------------------------------------
+
+@functools.cache
+def _password_hash() -> str:
+    """One argon2 hash for every test user: hashing per user would make the matrix slow."""
+    return PasswordHasher().hash(PASSWORD)
+
+
+@pytest.fixture
+def world(app):
+    """Four accounts; the owner has an open attempt of 'alpha' and a submitted one of 'beta'."""
+    with app.app_context():
+        users = {}
+        for role, account_role in (("owner", "learner"), ("other", "learner"),
+                                   ("instructor", "instructor"), ("admin", "admin")):
+            user = User(email=f"{role}@example.org", name=role.title(),
+                        password_hash=_password_hash(), role=account_role)
+            db.session.add(user)
+            users[role] = user
+        db.session.flush()
+        owner = users["owner"]
+        open_attempt = start_attempt(owner, db.session.get(QuestionSet, "alpha"))
+        done = start_attempt(owner, db.session.get(QuestionSet, "beta"))
+        assert submit_attempt(done, {})
+        db.session.commit()
+        return {
+            "ids": {"open": open_attempt.id, "done": done.id, "owner": owner.id,
+                    "other": users["other"].id, "missing": MISSING_ID},
+            "users": {role: u.id for role, u in users.items()},
+            "tokens": {role: u.session_token for role, u in users.items()},
+        }
+
+
+def sign_in(client, world, role: str) -> None:
+    """Sign in without the password round trip (argon2 is slow): what login_user stores."""
+    if role == "anonymous":
+        return
+    with client.session_transaction() as session:
+        session["_user_id"] = world["tokens"][role]
+        session["_fresh"] = True
+
+
+def fill(path: str, world, role: str) -> str:
+    ids = dict(world["ids"])
+    ids["me"] = world["users"].get(role, world["users"]["owner"])
+    return path.format(**ids)
+
+
+def _case_id(route: Route, role: str) -> str:
+    return f"{route.method} {route.path} [{role}]"
+
+
+CASES = [pytest.param(route, role, id=_case_id(route, role)) for route in ROUTES for role in ROLES]
+
+
+@pytest.mark.parametrize(("route", "role"), CASES)
+def test_access(client, world, route: Route, role: str):
+    sign_in(client, world, role)
+    path = fill(route.path, world, role)
+    response = client.open(path, method=route.method, data=route.data)
+    expected = route.expected[role]
+
+    if isinstance(expected, int):
+        assert response.status_code == expected, f"{route.method} {path} as {role}"
+        return
+    assert response.status_code == 302, f"{route.method} {path} as {role}"
+    location = urlsplit(response.headers["Location"])
+    assert not location.netloc or location.netloc == "localhost"
+    if expected.target is None:
+        assert location.path == "/auth/login"
+        assert parse_qs(location.query).get("next") == [path]
+    else:
+        pattern = re.escape(fill(expected.target.replace("{new}", "NEW"), world, role))
+        pattern = pattern.replace("NEW", r"\d+")
+        assert re.fullmatch(pattern, location.path), (location.path, expected.target)
+
+
+def test_new_attempts_from_start_belong_to_the_starter(app, client, world):
+    """The {new} attempt of the matrix is the starter's own, not the owner's."""
+    sign_in(client, world, "other")
+    response = client.post("/sets/alpha/start")
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert attempt.user_id == world["users"]["other"]
+        assert attempt.id != world["ids"]["open"]
+
+
+@pytest.mark.parametrize("role", ["other", "instructor", "admin"])
+def test_posting_to_someone_elses_attempt_changes_nothing(app, client, world, role):
+    with app.app_context():
+        items = db.session.scalars(
+            db.select(AttemptQuestion).where(AttemptQuestion.attempt_id == world["ids"]["open"])
+        ).all()
+        answers = {f"q{item.id}": item.layout["choices"][0] for item in items}
+    sign_in(client, world, role)
+    response = client.post(f"/attempts/{world['ids']['open']}",
+                           data={**answers, "finish": "Submit answers"})
+    assert response.status_code == 404
+    with app.app_context():
+        attempt = db.session.get(Attempt, world["ids"]["open"])
+        assert attempt.status == "in_progress"
+        assert attempt.score is None
+        assert all(item.answer is None for item in attempt.items)
+
+
+# --- the matrix covers every route ------------------------------------------------------
+
+def _endpoint(app, path: str) -> str | None:
+    adapter = app.url_map.bind("localhost")
+    for method in ("GET", "POST"):
+        try:
+            return adapter.match(path, method=method)[0]
+        except MethodNotAllowed:
+            continue
+        except NotFound:
+            return None
+    return None
+
+
+def _dummy(path: str) -> str:
+    return re.sub(r"\{\w+\}", "1", path)
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered: dict[tuple[str, str], list[Route]] = {}
+    for route in ROUTES:
+        endpoint = _endpoint(app, _dummy(route.path))
+        if endpoint is not None:
+            covered.setdefault((endpoint, route.method), []).append(route)
+
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        methods = set(rule.methods) - {"HEAD", "OPTIONS"}
+        for method in sorted(methods):
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{method} {rule.rule}")
+        if "GET" not in methods:
+            # A POST-only route: a GET row must show it answers 405.
+            rows = covered.get((rule.endpoint, "GET"), [])
+            if not any(set(r.expected.values()) == {NOT_ALLOWED} for r in rows):
+                missing.append(f"GET {rule.rule} (expected 405)")
+        if rule.arguments and not any(
+            r.probes_missing for m in methods for r in covered.get((rule.endpoint, m), [])
+        ):
+            missing.append(f"{rule.rule} with an id that does not exist (expected 404)")
+    assert not missing, "routes without access tests: " + ", ".join(missing)
+
+
+def test_matrix_rows_name_every_role():
+    for route in ROUTES:
+        assert set(route.expected) == set(ROLES), route

@@ -1,0 +1,126 @@
+"""Accounts: register, sign in, sign out (really), roles, the users CLI."""
+
+import pytest
+
+from quiz.extensions import db
+from quiz.models import User
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.small_bank
+
+
+def test_register_signs_in_as_learner(client, auth, app):
+    response = auth.register(email="New.Person@Example.org")
+    assert response.status_code == 302 and response.headers["Location"] == "/sets"
+    assert b"Alpha set" in client.get("/sets").data
+    with app.app_context():
+        user = db.session.scalar(db.select(User))
+        assert user.email == "new.person@example.org"
+        assert user.role == "learner"
+        assert user.password_hash.startswith("$argon2")
+        assert PASSWORD not in user.password_hash
+
+
+def test_email_unique_regardless_of_case(client, auth, app):
+    auth.register(email="sam@example.org")
+    auth.logout()
+    response = auth.register(email="SAM@Example.ORG")
+    assert response.status_code == 400
+    assert b"already exists" in response.data
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize("length, ok", [(7, False), (8, True), (64, True), (128, True), (129, False)])
+def test_password_length(auth, app, length, ok):
+    response = auth.register(password="p" * length)
+    assert (response.status_code == 302) is ok
+    if not ok:
+        assert b"characters" in response.data
+
+
+def test_register_rejects_mismatched_confirmation(client):
+    response = client.post("/auth/register", data={
+        "name": "A", "email": "a@example.org", "password": PASSWORD, "confirm": PASSWORD + "x"})
+    assert response.status_code == 400
+    assert b"do not match" in response.data
+
+
+def test_login_with_any_case_and_wrong_password(client, auth):
+    auth.register(email="kim@example.org")
+    auth.logout()
+    bad = auth.login(email="kim@example.org", password="wrong password")
+    assert bad.status_code == 400 and b"do not match an account" in bad.data
+    good = auth.login(email="KIM@example.org")
+    assert good.status_code == 302
+    assert client.get("/sets").status_code == 200
+
+
+def test_unknown_email_gets_the_same_message(auth):
+    response = auth.login(email="nobody@example.org")
+    assert response.status_code == 400 and b"do not match an account" in response.data
+
+
+def test_logout_ends_the_session_even_for_a_replayed_cookie(client, auth, app):
+    auth.register()
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    stolen = cookie.value
+    assert client.get("/progress").status_code == 200
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/progress").status_code == 302  # signed out
+    # Replay the old cookie, as an attacker who copied it would.
+    client.set_cookie("session", stolen)
+    response = client.get("/progress")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_sign_in_starts_a_new_session(client, auth):
+    client.get("/auth/login")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by an attacker"
+    auth.register()
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+
+
+def test_logout_requires_post(client, auth):
+    auth.register()
+    assert client.get("/auth/logout").status_code == 405
+
+
+def test_cli_creates_staff_from_stdin(runner, app):
+    result = runner.invoke(args=["users", "create", "Teach@Example.org", "--role", "instructor"],
+                           input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Created instructor teach@example.org" in result.output
+    assert PASSWORD not in result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.email == "teach@example.org"))
+        assert user.role == "instructor"
+    client = app.test_client()
+    response = client.post("/auth/login", data={"email": "teach@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_cli_refuses_short_password_and_duplicates(runner, app):
+    short = runner.invoke(args=["users", "create", "a@example.org"], input="short\n")
+    assert short.exit_code == 1 and "at least 8" in short.output
+    runner.invoke(args=["users", "create", "b@example.org", "--role", "admin"], input=PASSWORD + "\n")
+    again = runner.invoke(args=["users", "create", "B@example.org"], input=PASSWORD + "\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_cli_has_no_password_option(runner):
+    result = runner.invoke(args=["users", "create", "c@example.org", "--password", PASSWORD])
+    assert result.exit_code != 0
+    assert "No such option" in result.output
+
+
+def test_cli_rejects_unknown_role(runner):
+    result = runner.invoke(args=["users", "create", "d@example.org", "--role", "owner"],
+                           input=PASSWORD + "\n")
+    assert result.exit_code == 2

@@ -1,0 +1,240 @@
+"""End to end in a real browser: register, take the Alpha set, review it, see progress.
+
+Runs headless Debian Chromium (/usr/bin/chromium) through Playwright against the app served
+by werkzeug in a background thread, with CSRF protection on as in production. Skipped when
+Chromium is not installed (`apt-get install chromium`; .ci/run installs it).
+
+Screenshots go to tmp_path/screenshots, and also to $QUIZ_SCREENSHOTS when that is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from . import bankgen
+from .conftest import PASSWORD, _teardown, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Recorded in the page before any of its own code runs; CSP violations also reach the console,
+# but this catches them even if Chromium stops logging them there.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});
+"""
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium; the test is skipped (with the reason) where it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian Chromium not found at {CHROMIUM}: install it with "
+                    "`apt-get install chromium` (.ci/run does)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[str]:
+    """The app with the small generated bank, CSRF on, served on a free loopback port."""
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        _teardown(app)
+
+
+class Shots:
+    """Numbered full-page screenshots into tmp_path, copied to $QUIZ_SCREENSHOTS if set."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        extra = os.environ.get("QUIZ_SCREENSHOTS")
+        self.extra = Path(extra) if extra else None
+        if self.extra:
+            self.extra.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, page: Page, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if self.extra:
+            shutil.copy2(path, self.extra / path.name)
+        return path
+
+
+def test_register_take_review_progress(chromium: Path, live_server: str, tmp_path: Path) -> None:
+    shots = Shots(tmp_path / "screenshots")
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        # The app has no favicon; Chromium's own request for /favicon.ico 404s and logs that.
+        if msg.location.get("url", "").endswith("/favicon.ico"):
+            return
+        if msg.type in ("error", "warning"):
+            problems.append(f"console {msg.type} on {msg.location.get('url')}: {msg.text}")
+
+    def on_response(response) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
+
+    def assert_clean(page: Page) -> None:
+        """No console errors, CSP violations or failed requests so far."""
+        violations = page.evaluate("window.__cspViolations || []")
+        assert not violations, f"CSP violations on {page.url}: {violations}"
+        assert not problems, "\n".join(problems)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1100, "height": 800})
+            context.add_init_script(CSP_RECORDER)
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: problems.append(f"page error on {page.url}: {exc}"))
+            page.on("response", on_response)
+
+            # --- home and registration -------------------------------------------------
+            page.goto(live_server + "/")
+            expect(page.get_by_role("heading", level=1)).to_contain_text("Learn IASTM")
+            assert_clean(page)
+            shots(page, "home")
+            page.get_by_role("link", name="Create an account").click()
+            expect(page).to_have_url(re.compile(r"/auth/register$"))
+            page.get_by_label("Your name").fill("Erin End-to-end")
+            page.get_by_label("E-mail").fill("erin@example.org")
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_label("Repeat password").fill(PASSWORD)
+            shots(page, "register")
+            assert_clean(page)
+            page.get_by_role("button", name="Create account").click()
+
+            # --- catalogue -----------------------------------------------------------------
+            expect(page).to_have_url(re.compile(r"/sets$"))
+            expect(page.get_by_role("heading", name="Question sets")).to_be_visible()
+            expect(page.get_by_role("status").first).to_contain_text("Welcome!")
+            for title in ("Alpha set", "Beta set", "Mixed"):
+                expect(page.get_by_role("link", name=title, exact=True)).to_be_visible()
+            assert_clean(page)
+            shots(page, "catalogue")
+
+            # The forms really are CSRF-protected: a POST without the token is refused.
+            refused = context.request.post(live_server + "/sets/alpha/start", max_redirects=0)
+            assert refused.status == 400, refused.status
+            assert "Your form expired" in refused.text()
+
+            alpha_row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Alpha set"))
+            alpha_row.get_by_role("button", name="Start").click()
+
+            # --- the attempt -----------------------------------------------------------------
+            expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+            attempt_url = page.url
+            expect(page.get_by_role("heading", level=1)).to_have_text("Alpha set")
+            questions = page.locator("section.question")
+            expect(questions).to_have_count(3)
+            html = page.content()
+            for secret in ("Feedback ", "Explanation of", "Explanation", "Source:", "correct"):
+                assert secret not in html, f"{secret!r} shown before submission"
+            assert_clean(page)
+            shots(page, "attempt")
+
+            # Answer the first question wrong and the others right; save half-way first.
+            page.get_by_label("Choice b of alpha-001").check()
+            page.get_by_role("button", name="Save and finish later").click()
+            expect(page).to_have_url(attempt_url)
+            expect(page.get_by_role("status").first).to_contain_text("Your answers are saved")
+            expect(page.get_by_label("Choice b of alpha-001")).to_be_checked()
+            expect(page.get_by_text("1 answered so far")).to_be_visible()
+            assert_clean(page)
+            shots(page, "attempt-saved")
+            page.get_by_label("Choice a of alpha-002").check()
+            page.get_by_label("Choice a of alpha-003").check()
+            for n in (1, 2, 3):  # every question has exactly one checked radio button
+                expect(questions.nth(n - 1).locator("input[type=radio]:checked")).to_have_count(1)
+            page.get_by_role("button", name="Submit answers").click()
+
+            # --- the review --------------------------------------------------------------------
+            expect(page).to_have_url(re.compile(r"/attempts/\d+/review$"))
+            expect(page.get_by_role("heading", level=1)).to_have_text("Your result: 67%")
+            expect(page.locator("p.result")).to_contain_text("2 of 3 points")
+            reviewed = page.locator("section.question.review")
+            expect(reviewed).to_have_count(3)
+            first = page.locator("section.question").filter(has_text="Prompt of alpha-001?")
+            expect(first).to_have_class(re.compile(r"\bwrong\b"))
+            expect(first).to_contain_text("not correct")
+            expect(first).to_contain_text("Feedback b of alpha-001")   # why the chosen one is wrong
+            expect(first).to_contain_text("Feedback a of alpha-001")   # and why the right one is right
+            expect(first.locator(".explanation")).to_contain_text("Explanation of alpha-001.")
+            expect(first.locator(".source")).to_contain_text(
+                "Source: article section “What is soft tissue?”")
+            expect(first.locator(".source")).to_contain_text("Soft tissue includes fascia.")
+            for qid in ("alpha-002", "alpha-003"):
+                item = page.locator("section.question").filter(has_text=f"Prompt of {qid}?")
+                expect(item).to_have_class(re.compile(r"\bright\b"))
+                expect(item.locator(".explanation")).to_contain_text(f"Explanation of {qid}.")
+                expect(item.locator(".source")).to_contain_text("Source:")
+            assert_clean(page)
+            shots(page, "review")
+
+            # Going back to the attempt now shows the result, not the form.
+            page.goto(attempt_url)
+            expect(page).to_have_url(re.compile(r"/attempts/\d+/review$"))
+
+            # --- progress --------------------------------------------------------------------
+            page.get_by_role("link", name="See your progress").click()
+            expect(page).to_have_url(re.compile(r"/progress$"))
+            expect(page.get_by_role("heading", name="Your progress")).to_be_visible()
+            expect(page.get_by_role("heading", name="Overall mastery")).to_be_visible()
+            expect(page.locator("p.big")).to_have_text("33%")  # 2 of the bank's 6 questions
+            alpha = page.locator("table.mastery tr").filter(has_text="Alpha topic")
+            expect(alpha).to_contain_text("67%")
+            expect(alpha).to_contain_text("2 / 3 / 3")
+            beta = page.locator("table.mastery tr").filter(has_text="Beta topic")
+            expect(beta).to_contain_text("0 / 0 / 3")
+            expect(page.get_by_text("Missed: Soft tissue includes fascia.")).to_be_visible()
+            expect(page.get_by_role("img", name=re.compile("Scores of your last 1 attempts"))).to_be_visible()
+            assert_clean(page)
+            shots(page, "progress")
+
+            # --- sign out (another CSRF-protected form) ------------------------------------------
+            page.get_by_role("button", name="Sign out").click()
+            expect(page).to_have_url(re.compile(r"/auth/login$"))
+            expect(page.get_by_role("status").first).to_contain_text("You are signed out.")
+            page.goto(live_server + "/progress")
+            expect(page).to_have_url(re.compile(r"/auth/login\?next="))
+            assert_clean(page)
+        finally:
+            browser.close()
+
+    assert shots.count == 7
+    assert all(p.stat().st_size > 1000 for p in shots.folder.glob("*.png"))
