@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from . import accounts
@@ -89,6 +89,7 @@ def users_create(email: str, role: str, name: str | None) -> None:
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create or upgrade the database schema and load the shipped bank. Safe to run again."""
     upgrade(directory=current_app.extensions["migrate"].directory)

@@ -1,0 +1,94 @@
+"""Set-up: config, the init command, migrations, no schema work at import."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import inspect, text
+
+from quiz import create_app
+from quiz.extensions import db
+
+from . import bankgen
+
+pytestmark = pytest.mark.small_bank
+
+
+def _fresh_app(tmp_path, **extra):
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url,
+                      "WTF_CSRF_ENABLED": False,
+                      "BANK_PATH": str(bankgen.write_bank(tmp_path / "bank")), **extra})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    return app
+
+
+def test_creating_the_app_touches_no_schema(tmp_path):
+    app = _fresh_app(tmp_path)
+    create_app({"TESTING": True, "SECRET_KEY": "x",
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    with app.app_context():
+        assert inspect(db.engine).get_table_names() == []
+
+
+def test_init_creates_schema_loads_bank_and_is_idempotent(tmp_path):
+    app = _fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    assert "6 new" in first.output
+    second = runner.invoke(args=["init"])
+    assert second.exit_code == 0, second.output
+    assert "0 new, 0 revised, 6 unchanged" in second.output
+    client = app.test_client()
+    client.post("/auth/register", data={"name": "N", "email": "n@example.org",
+                                        "password": "password123", "confirm": "password123"})
+    assert b"Alpha set" in client.get("/sets").data
+
+
+def test_migrations_upgrade_downgrade_upgrade_match_the_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import downgrade, upgrade
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        downgrade(directory=directory, revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == []
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}"})
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_database_url_selects_postgresql_with_psycopg(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/quiz")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/quiz"
+    monkeypatch.delenv("DATABASE_URL")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/quiz.sqlite")
+
+
+def test_secret_key_is_generated_once_per_instance(tmp_path, monkeypatch):
+    a = create_app()
+    b = create_app()
+    assert a.config["SECRET_KEY"] == b.config["SECRET_KEY"]
+    assert len(a.config["SECRET_KEY"]) >= 32
