@@ -49,15 +49,8 @@ def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
     if qset.draw_topics:
         query = query.where(Question.topic_id.in_(qset.draw_topics))
     pool = list(db.session.scalars(query))
-    must: list[Question] = []
-    if qset.include_safety_critical:
-        critical = set(db.session.scalars(
-            db.select(RevisionKeyPoint.revision_id)
-            .join(KeyPoint, KeyPoint.id == RevisionKeyPoint.key_point_id)
-            .where(KeyPoint.safety_critical)
-        ))
-        must = [q for q in pool if q.current_revision_id in critical]
     count = min(qset.draw_count or len(pool), len(pool))
+    must = _safety_critical_picks(pool, rng) if qset.include_safety_critical else []
     if len(must) >= count:
         drawn = rng.sample(must, count)
     else:
@@ -65,6 +58,30 @@ def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
         drawn = must + rng.sample(rest, count - len(must))
     rng.shuffle(drawn)
     return drawn
+
+
+def _safety_critical_picks(pool: list[Question], rng: random.Random) -> list[Question]:
+    """One question (drawn at random) for each safety-critical key point the pool covers."""
+    rows = db.session.execute(
+        db.select(RevisionKeyPoint.key_point_id, RevisionKeyPoint.revision_id)
+        .join(KeyPoint, KeyPoint.id == RevisionKeyPoint.key_point_id)
+        .where(KeyPoint.safety_critical, RevisionKeyPoint.revision_id.in_(
+            [q.current_revision_id for q in pool]))
+        .order_by(KeyPoint.position, RevisionKeyPoint.revision_id)
+    ).all()
+    by_revision = {q.current_revision_id: q for q in pool}
+    revisions_by_kp: dict[str, list[int]] = {}
+    for kp_id, revision_id in rows:
+        revisions_by_kp.setdefault(kp_id, []).append(revision_id)
+    picks: list[Question] = []
+    covered: set[int] = set()
+    for revision_ids in revisions_by_kp.values():
+        if covered.intersection(revision_ids):
+            continue  # a question already picked tests this key point too
+        choice = rng.choice(revision_ids)
+        covered.add(choice)
+        picks.append(by_revision[choice])
+    return picks
 
 
 def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = None) -> Attempt:

@@ -12,7 +12,9 @@ from flask_migrate import upgrade
 
 from . import accounts
 from .bank import read_bank
+from .bank.coverage import MIN_QUESTIONS_PER_KEY_POINT, coverage
 from .bank.export import export_bank
+from .bank.lint import lint_bank
 from .bank.loader import load_bank
 from .extensions import db
 from .models import ROLES
@@ -27,22 +29,51 @@ def _bank_path(path: str | None) -> str:
 
 def _read_or_exit(path: str | None):
     bank, problems = read_bank(_bank_path(path))
-    errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         click.echo(str(problem), err=True)
-    if errors:
-        click.echo(f"{len(errors)} error(s): nothing loaded.", err=True)
+    if problems:
+        click.echo(f"{len(problems)} error(s): nothing loaded.", err=True)
         sys.exit(1)
     return bank
 
 
 @bank_cli.command("check")
 @click.argument("path", required=False)
-def bank_check(path: str | None) -> None:
-    """Validate the bank files; one line per problem, non-zero exit on any error."""
+@click.option("--strict", is_flag=True, help="Fail on item-writing warnings too.")
+def bank_check(path: str | None, strict: bool) -> None:
+    """Validate the bank files and lint the items; one line per problem.
+
+    Exits non-zero on any error, or with --strict on any warning.
+    """
     bank = _read_or_exit(path)
-    click.echo(f"OK: {len(bank.questions)} questions, {len(bank.topics)} topics, "
-               f"{len(bank.sets)} sets, {len(bank.key_points)} key points.")
+    warnings = lint_bank(bank)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+    click.echo(f"{len(bank.questions)} questions, {len(bank.topics)} topics, {len(bank.sets)} sets, "
+               f"{len(bank.key_points)} key points: no errors, {len(warnings)} warning(s).")
+    if strict and warnings:
+        click.echo("Strict mode: warnings count as failures.", err=True)
+        sys.exit(1)
+
+
+@bank_cli.command("coverage")
+@click.argument("path", required=False)
+@click.option("--min", "minimum", type=int, default=MIN_QUESTIONS_PER_KEY_POINT, show_default=True,
+              help="Questions each key point needs.")
+def bank_coverage(path: str | None, minimum: int) -> None:
+    """Each key point with the questions that test it; non-zero exit if any has too few."""
+    bank = _read_or_exit(path)
+    short = 0
+    for kp in coverage(bank):
+        flag = "" if len(kp.question_ids) >= minimum else "  <-- needs more questions"
+        short += bool(flag)
+        mark = " [safety-critical]" if kp.safety_critical else ""
+        click.echo(f"{kp.key_point_id}{mark} ({len(kp.question_ids)}): {kp.text}{flag}")
+        click.echo(f"    {', '.join(kp.question_ids) or '(no questions)'}")
+    if short:
+        click.echo(f"{short} key point(s) tested by fewer than {minimum} questions.", err=True)
+        sys.exit(1)
+    click.echo(f"Every key point is tested by at least {minimum} questions.")
 
 
 @bank_cli.command("load")

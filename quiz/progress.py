@@ -55,6 +55,7 @@ class KeyPointProgress:
     text: str
     answered: int
     correct: int
+    topic_id: str | None = None  # where most of its questions live, for a practice link
 
     @property
     def missed(self) -> int:
@@ -82,6 +83,15 @@ class Progress:
         if not self.topics:
             return None
         return min(self.topics, key=lambda t: (t.mastery, t.answered, t.title))
+
+    @property
+    def missed_key_points(self) -> list[KeyPointProgress]:
+        """Key points with a wrong latest answer, the most missed first."""
+        missed = [k for k in self.key_points if k.missed]
+        return sorted(missed, key=lambda k: (-k.missed / k.answered, -k.missed))
+
+    def practice_set(self, topic_id: str | None) -> str | None:
+        return next((t.practice_set_id for t in self.topics if t.topic_id == topic_id), None)
 
     @property
     def overall_pct(self) -> int:
@@ -140,14 +150,15 @@ def key_point_progress(user_id: int) -> list[KeyPointProgress]:
     full = case((latest.c.score >= 1.0, 1), else_=0)
     rows = db.session.execute(
         db.select(KeyPoint.id, KeyPoint.text, func.count(latest.c.question_id),
-                  func.coalesce(func.sum(full), 0))
+                  func.coalesce(func.sum(full), 0), func.min(Question.topic_id))
         .join(RevisionKeyPoint, RevisionKeyPoint.key_point_id == KeyPoint.id)
         .join(latest, latest.c.revision_id == RevisionKeyPoint.revision_id)
+        .join(Question, Question.id == latest.c.question_id)
         .group_by(KeyPoint.id, KeyPoint.text, KeyPoint.position)
         .order_by(KeyPoint.position)
     )
-    return [KeyPointProgress(kid, text, answered, int(correct))
-            for kid, text, answered, correct in rows]
+    return [KeyPointProgress(kid, text, answered, int(correct), topic)
+            for kid, text, answered, correct, topic in rows]
 
 
 def history(user_id: int) -> list[HistoryEntry]:

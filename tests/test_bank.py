@@ -205,7 +205,7 @@ def test_cli_check_reports_each_problem_and_exits_nonzero(runner, tmp_path):
 def test_cli_check_ok(runner, app):
     result = runner.invoke(args=["bank", "check", app.config["BANK_PATH"]])
     assert result.exit_code == 0, result.output
-    assert "OK: 6 questions" in result.output
+    assert "6 questions, 2 topics, 3 sets, 2 key points: no errors" in result.output
 
 
 @pytest.mark.small_bank

@@ -16,8 +16,10 @@ def load_user(token: str):
 
 def _safe_next(default: str) -> str:
     target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+    # Only plain local paths: browsers read "\\" as "/" and drop control characters, so
+    # anything holding those could turn "/\\evil.example" into another host.
+    if (target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+            and "\\" not in target and target.isprintable() and " " not in target):
         return target
     return default
 
