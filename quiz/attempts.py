@@ -168,6 +168,7 @@ def load_attempt(attempt_id: int) -> Attempt | None:
         .where(Attempt.id == attempt_id)
         .options(
             db.joinedload(Attempt.question_set),
+            db.joinedload(Attempt.user),
             db.selectinload(Attempt.items)
             .joinedload(AttemptQuestion.revision)
             .joinedload(QuestionRevision.source),

@@ -260,6 +260,23 @@ def test_posting_to_someone_elses_attempt_changes_nothing(app, client, world, ro
         assert all(item.answer is None for item in attempt.items)
 
 
+@pytest.mark.parametrize("role", ["owner", "other", "instructor"])
+def test_retired_set_is_gone_but_its_reviews_stay(app, client, world, role):
+    """A set dropped from the bank: no page, no new attempts; submitted reviews remain."""
+    with app.app_context():
+        db.session.get(QuestionSet, "beta").active = False
+        db.session.commit()
+    sign_in(client, world, role)
+    assert client.get("/sets/beta").status_code == 404
+    assert client.post("/sets/beta/start").status_code == 404
+    assert "/sets/beta" not in client.get("/sets").get_data(as_text=True)
+    review = client.get(f"/attempts/{world['ids']['done']}/review").status_code
+    assert review == (404 if role == "other" else 200)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Attempt)
+                                 .where(Attempt.set_id == "beta")) == 1
+
+
 # --- the matrix covers every route ------------------------------------------------------
 
 def _endpoint(app, path: str) -> str | None:

@@ -274,3 +274,15 @@ def test_empty_set_start_gives_a_clear_message(client, learner, app):
         db.session.commit()
     response = client.post("/sets/empty/start", follow_redirects=True)
     assert b"This set has no questions yet." in response.data
+
+
+def test_a_post_counts_only_what_it_sends(client, learner, app):
+    """A saved answer is not silently resubmitted: an omitted field is unanswered."""
+    attempt_id = flows.start(client, "alpha")
+    its = flows.items(app, attempt_id)
+    flows.submit(client, attempt_id, flows.answers(its), button="save")
+    response = flows.submit(client, attempt_id, flows.answers(its[1:]))  # first one omitted
+    assert response.status_code == 400
+    assert b"Answer this question before submitting." in response.data
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).status == "in_progress"

@@ -193,3 +193,16 @@ def test_catalogue_shows_counts_best_and_latest(client, auth, app):
     assert cells[:3] == ["3", "100%", "33%"]  # questions, best, latest
     mixed = re.search(r"Mixed</a>.*?</tr>", page, re.S).group(0)
     assert re.findall(r"<td>([^<]*)</td>", mixed)[:3] == ["4", "–", "–"]
+
+
+@pytest.mark.small_bank
+def test_staff_review_names_the_learner(client, auth, app, make_user):
+    auth.register(name="Lee Learner")
+    attempt_id = flows.start(client, "alpha")
+    flows.submit(client, attempt_id, flows.answers(flows.items(app, attempt_id)))
+    auth.logout()
+    staff = make_user("instructor")
+    auth.login(staff["email"], staff["password"])
+    review = client.get(f"/attempts/{attempt_id}/review").data.decode()
+    assert "Result of Lee Learner: 100%" in review
+    assert "Your result" not in review

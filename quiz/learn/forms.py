@@ -24,17 +24,20 @@ def prefix(item) -> str:
     return f"q{item.id}"
 
 
-def build_attempt_form(attempt: Attempt, **kwargs) -> FlaskForm:
-    """A form class with the attempt's question fields, filled with any saved answers."""
+def build_attempt_form(attempt: Attempt, show_saved: bool = True) -> FlaskForm:
+    """A form with the attempt's question fields; on GET filled with the saved answers.
+
+    On POST only what was sent counts (an omitted field is unanswered, not "as saved").
+    """
     fields: dict[str, Any] = {}
     data: dict[str, Any] = {}
     for item in attempt.items:
         qtype, rev = TYPES[item.revision.qtype], item.revision
         fields.update(qtype.form_fields(prefix(item), rev.data, item.layout))
-        if item.answer is not None:
+        if show_saved and item.answer is not None:
             data.update(qtype.form_data(prefix(item), item.answer))
     form_class = type("AttemptForm", (_AttemptFormBase,), fields)
-    return form_class(data=data, **kwargs)
+    return form_class(data=data)
 
 
 def read_answers(form: FlaskForm, attempt: Attempt) -> tuple[dict[int, Any], dict[int, str]]:

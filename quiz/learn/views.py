@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import attempts as attempt_ops
@@ -81,7 +81,7 @@ def attempt(attempt_id: int):
     if attempt.is_submitted:
         flash("This attempt is already submitted; here is its result.", "info")
         return redirect(url_for("learn.review", attempt_id=attempt.id))
-    form = build_attempt_form(attempt)
+    form = build_attempt_form(attempt, show_saved=request.method == "GET")
     errors: dict[int, str] = {}
     if form.is_submitted():
         if not form.validate():

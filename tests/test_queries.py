@@ -1,0 +1,152 @@
+"""Query counts: the learner pages issue a constant number of SQL statements.
+
+Each page is requested in a small and a large world and the statements are counted
+(the count_queries technique from conftest: a before_cursor_execute listener). The
+counts must be equal: a page that loads something per question or per attempt (an
+N+1 query) makes the large world's count grow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from quiz import accounts
+from quiz.attempts import save_answers, start_attempt, submit_attempt
+from quiz.extensions import db
+from quiz.models import QuestionSet
+
+from . import bankgen
+from .conftest import PASSWORD, QueryCounter, _teardown, make_app
+
+MAKERS = (bankgen.single, bankgen.multiple, bankgen.true_false, bankgen.matching, bankgen.ordering)
+PAGES = ("catalogue", "set page", "attempt page", "review page", "progress page",
+         "staff view of progress")
+
+
+def mixed_questions(prefix: str, n: int) -> list[dict[str, Any]]:
+    """n questions cycling through every question type."""
+    return [MAKERS[i % len(MAKERS)](f"{prefix}-{i + 1:03}") for i in range(n)]
+
+
+def write_mixed_bank(root: Path, per_set: int) -> Path:
+    questions = {
+        "alpha": mixed_questions("alpha", per_set),
+        "beta": mixed_questions("beta", 5),
+    }
+    return bankgen.write_bank(root, questions=questions, sets=bankgen.default_sets(draw=5))
+
+
+def right_answer(qtype: str, data: dict[str, Any]) -> Any:
+    if qtype in ("single", "true_false"):
+        return next(c["id"] for c in data["choices"] if c["correct"])
+    if qtype == "multiple":
+        return sorted(c["id"] for c in data["choices"] if c["correct"])
+    if qtype == "matching":
+        return {p["id"]: p["match"] for p in data["pairs"]}
+    return [s["id"] for s in data["steps"]]
+
+
+def wrong_answer(qtype: str, data: dict[str, Any]) -> Any:
+    if qtype in ("single", "true_false"):
+        return next(c["id"] for c in data["choices"] if not c["correct"])
+    if qtype == "multiple":
+        return [next(c["id"] for c in data["choices"] if not c["correct"])]
+    if qtype == "matching":
+        first = data["options"][0]["id"]
+        return {p["id"]: first for p in data["pairs"]}
+    return list(reversed([s["id"] for s in data["steps"]]))
+
+
+def answers_for(attempt, right_every: int = 2) -> dict[int, Any]:
+    """Right answers to every other question, wrong ones to the rest."""
+    out = {}
+    for i, item in enumerate(attempt.items):
+        make = right_answer if i % right_every == 0 else wrong_answer
+        out[item.id] = make(item.revision.qtype, item.revision.data)
+    return out
+
+
+def measure(tmp_path: Path, per_set: int, submitted: int) -> dict[str, int]:
+    """Build a world and count the statements each page issues.
+
+    A learner has `submitted` submitted attempts (the latest of set 'alpha', which holds
+    `per_set` questions of mixed types) and an open attempt of 'alpha' with saved answers.
+    """
+    app = make_app(tmp_path, write_mixed_bank(tmp_path / "bank", per_set))
+    try:
+        with app.app_context():
+            learner = accounts.create_user("learner@example.org", PASSWORD, "Lee")
+            accounts.create_user("staff@example.org", PASSWORD, "Sam", "instructor")
+            sets = [db.session.get(QuestionSet, sid) for sid in ("beta", "mixed", "alpha")]
+            done = None
+            for i in range(submitted):
+                qset = sets[(i - submitted) % len(sets)]  # the last one is 'alpha'
+                attempt = start_attempt(learner, qset)
+                assert submit_attempt(attempt, answers_for(attempt))
+                done = attempt
+            assert done is not None and done.set_id == "alpha"
+            assert len(done.items) == per_set
+            open_attempt = start_attempt(learner, sets[2])
+            save_answers(open_attempt, answers_for(open_attempt, right_every=3))
+            db.session.commit()
+            learner_id, done_id, open_id = learner.id, done.id, open_attempt.id
+
+        client = app.test_client()
+        staff_client = app.test_client()
+        assert client.post("/auth/login", data={"email": "learner@example.org",
+                                                "password": PASSWORD}).status_code == 302
+        assert staff_client.post("/auth/login", data={"email": "staff@example.org",
+                                                      "password": PASSWORD}).status_code == 302
+        pages = {
+            "catalogue": (client, "/sets"),
+            "set page": (client, "/sets/alpha"),
+            "attempt page": (client, f"/attempts/{open_id}"),
+            "review page": (client, f"/attempts/{done_id}/review"),
+            "progress page": (client, "/progress"),
+            "staff view of progress": (staff_client, f"/learners/{learner_id}/progress"),
+        }
+        with app.app_context():
+            engine = db.engine
+        counts = {}
+        for name, (who, url) in pages.items():
+            counter = QueryCounter()
+            event.listen(engine, "before_cursor_execute", counter)
+            try:
+                response = who.get(url)
+            finally:
+                event.remove(engine, "before_cursor_execute", counter)
+            assert response.status_code == 200, (name, url, response.status_code)
+            counts[name] = counter.count
+        return counts
+    finally:
+        _teardown(app)
+
+
+def _compare(small: dict[str, int], large: dict[str, int], what: str) -> None:
+    print(f"\nSQL statements per page ({what}):")
+    for page in PAGES:
+        print(f"  {page:<24} {small[page]:>3} {large[page]:>3}")
+    grew = {page: (small[page], large[page]) for page in PAGES if small[page] != large[page]}
+    assert not grew, f"query count depends on {what}: {grew}"
+
+
+def test_page_queries_do_not_depend_on_set_size(tmp_path):
+    small = measure(tmp_path / "small", per_set=5, submitted=1)
+    large = measure(tmp_path / "large", per_set=60, submitted=1)
+    _compare(small, large, "5 vs 60 questions in the set")
+
+
+def test_page_queries_do_not_depend_on_attempt_count(tmp_path):
+    few = measure(tmp_path / "few", per_set=10, submitted=1)
+    many = measure(tmp_path / "many", per_set=10, submitted=40)
+    _compare(few, many, "1 vs 40 submitted attempts")
+
+
+def test_page_queries_do_not_depend_on_both(tmp_path):
+    """The biggest world against the smallest: 60 questions and 40 attempts vs 5 and 1."""
+    smallest = measure(tmp_path / "smallest", per_set=5, submitted=1)
+    biggest = measure(tmp_path / "biggest", per_set=60, submitted=40)
+    _compare(smallest, biggest, "5 questions and 1 attempt vs 60 questions and 40 attempts")

@@ -1,0 +1,692 @@
+"""Security: CSRF, response headers and cookies, mass assignment, XSS in authored text,
+no answer leaks before submission, and the login redirect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import yaml
+
+from quiz import accounts
+from quiz.attempts import start_attempt
+from quiz.extensions import db
+from quiz.models import Attempt, QuestionSet, User
+
+from . import bankgen
+from .conftest import PASSWORD, _teardown, make_app
+
+TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def scrape_token(html: str) -> str:
+    match = TOKEN_RE.search(html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1) or match.group(2)
+
+
+def page_token(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return scrape_token(response.get_data(as_text=True))
+
+
+def new_user(app, email: str, role: str = "learner") -> int:
+    with app.app_context():
+        user = accounts.create_user(email, PASSWORD, role.title(), role)
+        db.session.commit()
+        return user.id
+
+
+def sign_in(client, email: str, csrf: bool = False) -> None:
+    data = {"email": email, "password": PASSWORD}
+    if csrf:
+        data["csrf_token"] = page_token(client, "/auth/login")
+    response = client.post("/auth/login", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def open_attempt(app, user_id: int, set_id: str = "alpha") -> int:
+    with app.app_context():
+        attempt = start_attempt(db.session.get(User, user_id), db.session.get(QuestionSet, set_id))
+        db.session.commit()
+        return attempt.id
+
+
+def answer_form(app, attempt_id: int, right: bool = True) -> dict[str, Any]:
+    """Form fields answering every question of an attempt, all right or all wrong."""
+    data: dict[str, Any] = {}
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        for item in attempt.items:
+            name, qtype, rev = f"q{item.id}", item.revision.qtype, item.revision.data
+            if qtype in ("single", "true_false"):
+                data[name] = next(c["id"] for c in rev["choices"] if c["correct"] == right)
+            elif qtype == "multiple":
+                data[name] = [c["id"] for c in rev["choices"] if c["correct"] == right]
+            elif qtype == "matching":
+                options = [o["id"] for o in rev["options"]]
+                for pair in rev["pairs"]:
+                    wrong = next(o for o in options if o != pair["match"])
+                    data[f"{name}_{pair['id']}"] = pair["match"] if right else wrong
+            else:
+                steps = [s["id"] for s in rev["steps"]]
+                order = steps if right else list(reversed(steps))
+                for position, step in enumerate(order, start=1):
+                    data[f"{name}_{step}"] = str(position)
+    return data
+
+
+def attempt_state(app, attempt_id: int) -> tuple:
+    with app.app_context():
+        a = db.session.get(Attempt, attempt_id)
+        return (a.user_id, a.set_id, a.status, a.submitted_at, a.score, a.points, a.pass_mark,
+                tuple((i.id, repr(i.answer), i.score) for i in a.items))
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def bank_app(tmp_path):
+    """make(questions=..., **write_bank kwargs) -> an app on a fresh database with that bank."""
+    apps = []
+
+    def _make(questions=None, root: Path | None = None, **kwargs):
+        root = root or bankgen.write_bank(tmp_path / "bank", questions, **kwargs)
+        app = make_app(tmp_path, root)
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        _teardown(app)
+
+
+# --- (a) CSRF -----------------------------------------------------------------------------
+
+@pytest.fixture
+def csrf_world(csrf_app):
+    learner = new_user(csrf_app, "learner@example.org")
+    return {"learner": learner, "open": open_attempt(csrf_app, learner)}
+
+
+@dataclass(frozen=True)
+class CsrfCase:
+    name: str
+    signed_in: bool
+    form_page: str  # where the real form (and its token) is
+    url: str
+    data: Callable[[Any, dict], dict]
+    state: Callable[[Any, Any, dict], Any]  # what a successful POST changes
+
+
+def _signed_in_status(client) -> int:
+    return client.get("/sets").status_code
+
+
+CSRF_CASES = [
+    CsrfCase(
+        "register", False, "/auth/register", "/auth/register",
+        lambda app, w: {"name": "New", "email": "new@example.org", "password": PASSWORD,
+                        "confirm": PASSWORD},
+        lambda app, client, w: (count(app, User), _signed_in_status(client)),
+    ),
+    CsrfCase(
+        "login", False, "/auth/login", "/auth/login",
+        lambda app, w: {"email": "learner@example.org", "password": PASSWORD},
+        lambda app, client, w: _signed_in_status(client),
+    ),
+    CsrfCase(
+        "logout", True, "/sets", "/auth/logout",
+        lambda app, w: {},
+        lambda app, client, w: (
+            _signed_in_status(client),
+            count(app, User, User.id == w["learner"], User.session_token == w["token"]),
+        ),
+    ),
+    CsrfCase(
+        "start", True, "/sets/beta", "/sets/beta/start",
+        lambda app, w: {},
+        lambda app, client, w: count(app, Attempt, Attempt.user_id == w["learner"]),
+    ),
+    CsrfCase(
+        "finish attempt", True, "/attempts/{open}", "/attempts/{open}",
+        lambda app, w: {**answer_form(app, w["open"]), "finish": "Submit answers"},
+        lambda app, client, w: attempt_state(app, w["open"]),
+    ),
+    CsrfCase(
+        "save attempt", True, "/attempts/{open}", "/attempts/{open}",
+        lambda app, w: {**answer_form(app, w["open"]), "save": "Save and finish later"},
+        lambda app, client, w: attempt_state(app, w["open"]),
+    ),
+]
+
+
+def _prepare(csrf_app, csrf_world, case: CsrfCase):
+    client = csrf_app.test_client()
+    if case.signed_in:
+        sign_in(client, "learner@example.org", csrf=True)
+    with csrf_app.app_context():
+        token = db.session.get(User, csrf_world["learner"]).session_token
+    world = {**csrf_world, "token": token}
+    return client, world, case.url.format(**world), case.form_page.format(**world)
+
+
+def _other_session_token(csrf_app) -> str:
+    return page_token(csrf_app.test_client(), "/auth/login")
+
+
+BAD_TOKENS = ["missing", "empty", "garbage", "other session"]
+
+
+@pytest.mark.parametrize("bad", BAD_TOKENS)
+@pytest.mark.parametrize("case", CSRF_CASES, ids=lambda c: c.name)
+def test_post_without_valid_csrf_token_is_refused_and_changes_nothing(csrf_app, csrf_world, case,
+                                                                      bad):
+    client, world, url, form_page = _prepare(csrf_app, csrf_world, case)
+    page_token(client, form_page)  # the session does hold a token; the POST just lacks it
+    data = case.data(csrf_app, world)
+    if bad != "missing":
+        data["csrf_token"] = {"empty": "", "garbage": "not-a-token",
+                              "other session": _other_session_token(csrf_app)}[bad]
+    before = case.state(csrf_app, client, world)
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 400
+    assert case.state(csrf_app, client, world) == before
+
+
+@pytest.mark.parametrize("case", CSRF_CASES, ids=lambda c: c.name)
+def test_post_with_csrf_token_from_the_page_works(csrf_app, csrf_world, case):
+    client, world, url, form_page = _prepare(csrf_app, csrf_world, case)
+    data = {**case.data(csrf_app, world), "csrf_token": page_token(client, form_page)}
+    before = case.state(csrf_app, client, world)
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert case.state(csrf_app, client, world) != before
+
+
+def test_csrf_protected_finish_scores_only_with_token(csrf_app, csrf_world):
+    client = csrf_app.test_client()
+    sign_in(client, "learner@example.org", csrf=True)
+    url = f"/attempts/{csrf_world['open']}"
+    data = {**answer_form(csrf_app, csrf_world["open"]), "finish": "Submit answers"}
+    assert client.post(url, data=data).status_code == 400
+    with csrf_app.app_context():
+        assert db.session.get(Attempt, csrf_world["open"]).score is None
+    response = client.post(url, data={**data, "csrf_token": page_token(client, url)})
+    assert response.status_code == 302
+    with csrf_app.app_context():
+        attempt = db.session.get(Attempt, csrf_world["open"])
+        assert attempt.status == "submitted" and attempt.score == 100
+
+
+# --- (b) headers and cookies --------------------------------------------------------------
+
+def csp_directives(response) -> dict[str, list[str]]:
+    header = response.headers.get("Content-Security-Policy")
+    assert header, "no Content-Security-Policy header"
+    directives = {}
+    for part in header.split(";"):
+        tokens = part.split()
+        if tokens:
+            directives[tokens[0].lower()] = [t.lower() for t in tokens[1:]]
+    return directives
+
+
+def assert_security_headers(response) -> None:
+    directives = csp_directives(response)
+    script_src = directives.get("script-src", directives.get("default-src"))
+    assert script_src is not None, "CSP restricts no scripts"
+    assert "'unsafe-inline'" not in script_src
+    assert "'unsafe-eval'" not in script_src
+    assert "*" not in script_src
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize(("method", "path", "signed_in", "status"), [
+    ("GET", "/", False, 200),
+    ("GET", "/auth/login", False, 200),
+    ("GET", "/auth/register", False, 200),
+    ("GET", "/sets", False, 302),
+    ("GET", "/sets", True, 200),
+    ("GET", "/sets/alpha", True, 200),
+    ("GET", "/attempts/{open}", True, 200),
+    ("GET", "/progress", True, 200),
+    ("GET", "/no-such-page", True, 404),
+    ("GET", "/auth/logout", True, 405),
+])
+def test_security_headers(app, client, auth, make_user, method, path, signed_in, status):
+    user = make_user("learner")
+    if signed_in:
+        auth.login(user["email"])
+    path = path.format(open=open_attempt(app, user["id"]))
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert_security_headers(response)
+
+
+def cookie_attributes(response, name: str) -> dict[str, str]:
+    for header in response.headers.getlist("Set-Cookie"):
+        if header.startswith(f"{name}="):
+            attrs = {}
+            for part in header.split(";")[1:]:
+                key, _, value = part.strip().partition("=")
+                attrs[key.lower()] = value
+            return attrs
+    raise AssertionError(f"no {name} cookie set: {response.headers.getlist('Set-Cookie')}")
+
+
+@pytest.mark.small_bank
+def test_session_cookie_is_httponly_and_samesite_lax(client, auth, make_user):
+    user = make_user("learner")
+    response = auth.login(user["email"])
+    assert response.status_code == 302
+    attrs = cookie_attributes(response, "session")
+    assert "httponly" in attrs
+    assert attrs.get("samesite", "").lower() == "lax"
+
+
+@pytest.mark.small_bank
+def test_session_cookie_after_registration_is_httponly_and_samesite_lax(auth):
+    response = auth.register(email="fresh@example.org")
+    assert response.status_code == 302
+    attrs = cookie_attributes(response, "session")
+    assert "httponly" in attrs
+    assert attrs.get("samesite", "").lower() == "lax"
+
+
+def test_session_cookie_is_secure_behind_https(tmp_path):
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), PREFERRED_URL_SCHEME="https")
+    try:
+        new_user(app, "learner@example.org")
+        client = app.test_client()
+        response = client.post("/auth/login", data={"email": "learner@example.org",
+                                                    "password": PASSWORD},
+                               base_url="https://localhost")
+        assert response.status_code == 302
+        attrs = cookie_attributes(response, "session")
+        assert "secure" in attrs and "httponly" in attrs
+    finally:
+        _teardown(app)
+
+
+@pytest.mark.small_bank
+def test_a_copied_session_cookie_dies_with_sign_out(app, make_user):
+    """Sign-out rotates the account's session token: a stolen copy of the cookie stops working."""
+    user = make_user("learner")
+    victim, thief = app.test_client(), app.test_client()
+    sign_in(victim, user["email"])
+    thief.set_cookie("session", victim.get_cookie("session").value)
+    assert thief.get("/sets").status_code == 200
+    assert victim.post("/auth/logout").status_code == 302
+    response = thief.get("/sets")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/auth/login"
+
+
+# --- (c) mass assignment ------------------------------------------------------------------
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize("extra", [
+    {"role": "admin"},
+    {"role": "instructor"},
+    {"role": "admin", "is_staff": "1", "is_admin": "1"},
+    {"session_token": "attacker-chosen-token", "id": "4242"},
+])
+def test_register_ignores_extra_fields(app, client, make_user, extra):
+    other = make_user("learner")
+    response = client.post("/auth/register", data={
+        "name": "Mallory", "email": "mallory@example.org", "password": PASSWORD,
+        "confirm": PASSWORD, **extra,
+    })
+    assert response.status_code == 302
+    with app.app_context():
+        user = accounts.find_user("mallory@example.org")
+        assert user.role == "learner"
+        assert not user.is_staff
+        assert user.session_token != "attacker-chosen-token"
+        assert user.id != 4242
+    # The new session has no staff powers either.
+    assert client.get(f"/learners/{other['id']}/progress").status_code == 404
+
+
+@pytest.mark.small_bank
+def test_attempt_save_ignores_extra_fields(app, client, auth, make_user):
+    owner, other = make_user("learner"), make_user("learner")
+    attempt_id = open_attempt(app, owner["id"])
+    auth.login(owner["email"])
+    before = attempt_state(app, attempt_id)
+    extra = {"score": "100", "points": "99", "status": "submitted", "user_id": str(other["id"]),
+             "set_id": "beta", "pass_mark": "0", "submitted_at": "2020-01-01T00:00:00",
+             "id": "4242"}
+
+    response = client.post(f"/attempts/{attempt_id}", data={**extra, "save": "Save"})
+
+    assert response.status_code == 302
+    assert attempt_state(app, attempt_id) == before
+    assert count(app, Attempt, Attempt.user_id == other["id"]) == 0
+
+
+@pytest.mark.small_bank
+def test_attempt_finish_ignores_extra_fields(app, client, auth, make_user):
+    owner, other = make_user("learner"), make_user("learner")
+    attempt_id = open_attempt(app, owner["id"])
+    auth.login(owner["email"])
+    data = {**answer_form(app, attempt_id, right=False), "finish": "Submit answers",
+            "score": "100", "points": "99", "status": "in_progress", "user_id": str(other["id"]),
+            "pass_mark": "0"}
+
+    response = client.post(f"/attempts/{attempt_id}", data=data)
+
+    assert response.status_code == 302
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert attempt.user_id == owner["id"]
+        assert attempt.status == "submitted"
+        assert attempt.score == 0 and attempt.points == 0
+        assert attempt.pass_mark == db.session.get(QuestionSet, "alpha").pass_mark
+
+
+@pytest.mark.small_bank
+def test_start_ignores_extra_fields(app, client, auth, make_user):
+    owner, other = make_user("learner"), make_user("learner")
+    auth.login(owner["email"])
+    response = client.post("/sets/alpha/start", data={"user_id": str(other["id"]),
+                                                     "set_id": "beta", "status": "submitted"})
+    assert response.status_code == 302
+    attempt_id = int(urlsplit(response.headers["Location"]).path.rsplit("/", 1)[1])
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.user_id, attempt.set_id, attempt.status) == (owner["id"], "alpha",
+                                                                     "in_progress")
+    assert count(app, Attempt, Attempt.user_id == other["id"]) == 0
+
+
+@pytest.mark.small_bank
+def test_answers_for_another_attempts_questions_are_ignored(app, client, auth, make_user):
+    owner, other = make_user("learner"), make_user("learner")
+    mine, theirs = open_attempt(app, owner["id"]), open_attempt(app, other["id"])
+    theirs_before = attempt_state(app, theirs)
+    auth.login(owner["email"])
+    foreign = answer_form(app, theirs)
+
+    response = client.post(f"/attempts/{mine}", data={**foreign, "save": "Save"})
+    assert response.status_code == 302
+    response = client.post(f"/attempts/{mine}",
+                           data={**foreign, **answer_form(app, mine), "finish": "Submit"})
+    assert response.status_code == 302
+    assert attempt_state(app, theirs) == theirs_before
+
+
+# --- (d) authored text renders inert ------------------------------------------------------
+
+EVIL = ("<script>alert('xss')</script> <img src=x onerror=\"alert(1)\"> "
+        "[click me](javascript:alert(1)) <a href=\"javascript:alert(2)\">raw</a> "
+        "<javascript:alert(3)> [x](JaVaScRiPt:alert(4)) [y](&#106;avascript:alert(5)) "
+        "<svg onload=alert(6)> \" onmouseover=\"alert(7)")
+
+FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "frame", "base", "link", "style"}
+URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "srcdoc"}
+
+
+class Page(HTMLParser):
+    """Every start tag (with attributes) and the visible text of an HTML page."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def classes(self) -> set[str]:
+        return {c for _, attrs in self.tags for k, v in attrs if k == "class" for c in (v or "").split()}
+
+
+def active_content(html: str) -> list[str]:
+    """Script-capable markup in a page: tags, event handlers, javascript: URLs."""
+    found = []
+    page = Page(html)
+    for tag, attrs in page.tags:
+        if tag in FORBIDDEN_TAGS and not (tag == "link" and dict(attrs).get("rel") == "stylesheet"
+                                          and (dict(attrs).get("href") or "").startswith("/static/")):
+            found.append(f"<{tag}> {attrs}")
+        for name, value in attrs:
+            if name.startswith("on"):
+                found.append(f"<{tag} {name}=...>")
+            squashed = re.sub(r"[\x00-\x20]", "", value or "").lower()
+            if name in URL_ATTRS and squashed.startswith(("javascript:", "vbscript:", "data:text")):
+                found.append(f"<{tag} {name}={value!r}>")
+    return found
+
+
+def evil_bank(root: Path) -> Path:
+    def poison(q: dict) -> dict:
+        q["prompt"] = f"Prompt {q['id']} {EVIL}"
+        q["explanation"] = f"Explanation {EVIL}"
+        for entries in ("choices", "options", "pairs", "steps"):
+            for entry in q.get(entries, []):
+                entry["text"] = f"{entry['id']} {EVIL}"
+                if "feedback" in entry:
+                    entry["feedback"] = f"Feedback {EVIL}"
+        return q
+
+    questions = {
+        "alpha": [poison(bankgen.single("alpha-001")), poison(bankgen.multiple("alpha-002")),
+                  poison(bankgen.true_false("alpha-003")), poison(bankgen.matching("alpha-004")),
+                  poison(bankgen.ordering("alpha-005"))],
+        "beta": [poison(bankgen.single("beta-001"))],
+    }
+    key_points = [{**kp, "text": f"{kp['text']} {EVIL}"} for kp in bankgen.KEY_POINTS]
+    topics = [{**t, "title": f"{t['title']} {EVIL}", "description": EVIL} for t in bankgen.TOPICS]
+    sets = [{**s, "title": f"{s['title']} {EVIL}", "description": EVIL}
+            for s in bankgen.default_sets()]
+    root = bankgen.write_bank(root, questions, sets=sets, key_points=key_points, topics=topics)
+    kp_file = root / "key_points.yaml"
+    doc = yaml.safe_load(kp_file.read_text(encoding="utf-8"))
+    for section in doc["sections"]:
+        section["title"] = f"{section['title']} {EVIL}"
+    kp_file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return root
+
+
+def test_authored_text_renders_inert(tmp_path, bank_app):
+    app = bank_app(root=evil_bank(tmp_path / "bank"))
+    learner = new_user(app, "learner@example.org")
+    new_user(app, "staff@example.org", "instructor")
+    client = app.test_client()
+    sign_in(client, "learner@example.org")
+
+    response = client.post("/sets/alpha/start")
+    attempt_url = response.headers["Location"]
+    attempt_id = int(attempt_url.rsplit("/", 1)[1])
+    pages = {"catalogue": client.get("/sets"), "set page": client.get("/sets/alpha"),
+             "attempt page": client.get(attempt_url)}
+    wrong = client.post(attempt_url, data={**answer_form(app, attempt_id, right=False),
+                                           "finish": "Submit"})
+    assert wrong.status_code == 302
+    pages["review page"] = client.get(f"{attempt_url}/review")
+    pages["progress page"] = client.get("/progress")
+    staff = app.test_client()
+    sign_in(staff, "staff@example.org")
+    pages["staff review"] = staff.get(f"{attempt_url}/review")
+    pages["staff progress"] = staff.get(f"/learners/{learner}/progress")
+
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        html = response.get_data(as_text=True)
+        assert not active_content(html), (name, active_content(html))
+        # The text is shown (escaped), not silently dropped: the test is not vacuous.
+        assert "&lt;script&gt;" in html, name
+    review = pages["review page"].get_data(as_text=True)
+    assert "click me" in review and "Feedback" in review and "Explanation" in review
+
+
+# --- (e) nothing about the answer before submission ---------------------------------------
+
+def telltale_bank(root: Path) -> Path:
+    """A bank whose feedback and explanations are unique strings, so leaks are easy to see."""
+    def mark(q: dict) -> dict:
+        q["explanation"] = f"EXPLSECRET-{q['id']}"
+        for entries in ("choices", "pairs", "steps"):
+            for entry in q.get(entries, []):
+                entry["feedback"] = f"FBKSECRET-{q['id']}-{entry['id']}"
+        return q
+
+    questions = {
+        "alpha": [mark(bankgen.single("alpha-001")), mark(bankgen.multiple("alpha-002")),
+                  mark(bankgen.true_false("alpha-003")), mark(bankgen.matching("alpha-004")),
+                  mark(bankgen.ordering("alpha-005")), mark(bankgen.matching("alpha-006")),
+                  mark(bankgen.ordering("alpha-007"))],
+        "beta": [mark(bankgen.single("beta-001"))],
+    }
+    return bankgen.write_bank(root, questions)
+
+
+SECRET_RE = re.compile(r"FBKSECRET|EXPLSECRET")
+CORRECTNESS_CLASSES = {"right", "wrong", "correct", "incorrect", "pass", "chosen", "partial"}
+
+
+def leaks(html: str, fresh: bool) -> list[str]:
+    """Anything on a take page that tells the answer."""
+    found = [m.group(0) for m in SECRET_RE.finditer(html)]
+    page = Page(html)
+    found += [f"class {c}" for c in page.classes() & CORRECTNESS_CLASSES]
+    for tag, attrs in page.tags:
+        for name, value in attrs:
+            if "correct" in name or "match" in name or "answer" in name:
+                found.append(f"<{tag} {name}={value!r}>")
+            if fresh and name in ("checked", "selected"):
+                found.append(f"<{tag} {name}> preselected")
+    text = " ".join(page.text)
+    found += [f"text: {m.group(0)}" for m in re.finditer(r"\b(in)?correct\b|right answer", text, re.I)]
+    return found
+
+
+def test_attempt_page_shows_nothing_about_the_answers(tmp_path, bank_app):
+    app = bank_app(root=telltale_bank(tmp_path / "bank"))
+    new_user(app, "learner@example.org")
+    client = app.test_client()
+    sign_in(client, "learner@example.org")
+    attempt_url = client.post("/sets/alpha/start").headers["Location"]
+    attempt_id = int(attempt_url.rsplit("/", 1)[1])
+
+    fresh = client.get(attempt_url)
+    assert fresh.status_code == 200
+    html = fresh.get_data(as_text=True)
+    assert not leaks(html, fresh=True), leaks(html, fresh=True)
+    # Every question is there (the check is not vacuous), and steps are never served in order.
+    for qid in ("alpha-001", "alpha-002", "alpha-003", "alpha-004", "alpha-005"):
+        assert qid in html
+    with app.app_context():
+        for item in db.session.get(Attempt, attempt_id).items:
+            if item.revision.qtype == "ordering":
+                served = item.layout["steps"]
+                assert served != sorted(served)
+                section = html.split(f"Order {item.question_id}.")[1].split("</section>")[0]
+                positions = [section.index(f"Step {s}<") for s in ("s1", "s2", "s3", "s4")]
+                assert positions != sorted(positions), "steps are shown in the right order"
+
+    # Saved (right) answers: the page shows the learner's choices, still nothing more.
+    right = answer_form(app, attempt_id, right=True)
+    saved = client.post(attempt_url, data={**right, "save": "Save"}, follow_redirects=True)
+    assert saved.status_code == 200
+    assert not leaks(saved.get_data(as_text=True), fresh=False)
+
+    # An invalid answer (a matching question half paired) is re-shown with a 400: no leaks either.
+    half = {k: ("" if k.endswith("_fever") else v) for k, v in right.items()}
+    invalid = client.post(attempt_url, data={**half, "finish": "Submit"})
+    assert invalid.status_code == 400
+    assert not leaks(invalid.get_data(as_text=True), fresh=False)
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).status == "in_progress"
+
+    # After submission the review does show them: the telltales are real.
+    done = client.post(attempt_url, data={**right, "finish": "Submit"})
+    assert done.status_code == 302
+    review = client.get(f"{attempt_url}/review").get_data(as_text=True)
+    assert "FBKSECRET-alpha-004-red" in review and "EXPLSECRET-alpha-005" in review
+
+
+# --- (f) no open redirect after sign-in ---------------------------------------------------
+
+def browser_target(location: str, page: str = "https://quiz.example/auth/login") -> str:
+    """Where a browser goes for this Location header (WHATWG URL rules for https pages).
+
+    Browsers drop tabs and newlines, trim spaces and control characters, and read a
+    backslash as a slash, so "/\\evil.example" is "//evil.example", another host.
+    """
+    c0_and_space = "".join(map(chr, range(0x21)))
+    cleaned = re.sub(r"[\t\n\r]", "", location).strip(c0_and_space).replace("\\", "/")
+    return urljoin(page, cleaned)
+
+
+def test_browser_target_helper():
+    assert urlsplit(browser_target("/sets")).netloc == "quiz.example"
+    assert urlsplit(browser_target("/\\evil.example")).netloc == "evil.example"
+    assert urlsplit(browser_target("/%5Cevil.example")).netloc == "quiz.example"
+    assert urlsplit(browser_target(" //evil.example")).netloc == "evil.example"
+
+
+OFF_SITE = [
+    "https://evil.example",
+    "http://evil.example/sets",
+    "//evil.example",
+    "///evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    " //evil.example",
+    "/\t/evil.example",
+    "\\\\evil.example",
+]
+# Local-looking paths that browsers would read as another host; the app may keep them
+# (Werkzeug percent-encodes the backslash) as long as the redirect stays on this site.
+TRICKY = ["/\\evil.example", "/\\/evil.example", "/%5C%5Cevil.example"]
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize("target", OFF_SITE + TRICKY)
+def test_login_never_redirects_off_site(client, make_user, target):
+    user = make_user("learner")
+    response = client.post("/auth/login", query_string={"next": target},
+                           data={"email": user["email"], "password": PASSWORD})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert urlsplit(browser_target(location)).netloc == "quiz.example", (target, location)
+    if target in OFF_SITE:
+        assert location == "/sets", f"next={target!r} -> {location!r}"
+
+
+@pytest.mark.small_bank
+def test_login_follows_a_local_next(client, make_user):
+    user = make_user("learner")
+    response = client.post("/auth/login", query_string={"next": "/progress"},
+                           data={"email": user["email"], "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/progress"
