@@ -51,9 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_cli
     from .learn import bp as learn_bp
     from .rendering import register_filters
+    from .staff import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
+    app.register_blueprint(staff_bp)
     register_cli(app)
     register_filters(app)
     _register_security_headers(app)

@@ -207,3 +207,37 @@ def trend_points(entries: list[HistoryEntry], width: int = 300, height: int = 60
         f"{round(i * step, 1)},{round(height - e.score / 100 * height, 1)}"
         for i, e in enumerate(entries)
     )
+
+
+@dataclass
+class RosterRow:
+    user_id: int
+    name: str
+    email: str
+    joined: datetime
+    attempts: int
+    last_active: datetime | None
+    best_gated: float | None  # best score on a set with a pass mark (the onboarding check)
+    passed_gated: bool
+
+
+def learner_roster() -> list[RosterRow]:
+    """Every learner with activity and onboarding-check results, in one query."""
+    submitted = Attempt.status == "submitted"
+    gated = submitted & QuestionSet.pass_mark.is_not(None)
+    rows = db.session.execute(
+        db.select(
+            User.id, User.name, User.email, User.created_at,
+            func.count(case((submitted, Attempt.id))),
+            func.max(case((submitted, Attempt.submitted_at))),
+            func.max(case((gated, Attempt.score))),
+            func.max(case((gated & (Attempt.score >= QuestionSet.pass_mark), 1), else_=0)),
+        )
+        .outerjoin(Attempt, Attempt.user_id == User.id)
+        .outerjoin(QuestionSet, QuestionSet.id == Attempt.set_id)
+        .where(User.role == "learner")
+        .group_by(User.id, User.name, User.email, User.created_at)
+        .order_by(User.name, User.id)
+    )
+    return [RosterRow(uid, name, email, joined, n, last, best, bool(passed))
+            for uid, name, email, joined, n, last, best, passed in rows]

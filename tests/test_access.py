@@ -52,7 +52,7 @@ class Redirect:
 
 LOGIN = Redirect()
 CATALOGUE = Redirect("/sets")
-OK, BAD, NOT_FOUND, NOT_ALLOWED = 200, 400, 404, 405
+OK, BAD, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 400, 403, 404, 405
 
 
 def to(target: str) -> Redirect:
@@ -151,6 +151,9 @@ ROUTES: list[Route] = [
     Route("GET", "/learners/{me}/progress", expect(anonymous=LOGIN, signed_in=OK)),
     Route("GET", "/learners/{missing}/progress", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
     Route("POST", "/learners/{owner}/progress", expect(everyone=NOT_ALLOWED)),
+    # Staff pages
+    Route("GET", "/staff/learners", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("POST", "/staff/learners", expect(everyone=NOT_ALLOWED)),
 ]
 
 
