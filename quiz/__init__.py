@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -25,7 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        MIXED_SET_DEFAULT_COUNT=10,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_RATE_LIMIT="10 per minute;100 per day",
         BANK_PATH=str(Path(app.root_path).parent / "question_bank"),
     )
     if test_config is None:
@@ -45,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables on db.metadata)
     from .auth import bp as auth_bp
@@ -126,6 +129,7 @@ def _register_error_pages(app: Flask) -> None:
         404: "We could not find that page.",
         405: "That action is not allowed here.",
         409: "That change conflicts with the current state. Reload and try again.",
+        429: "Too many attempts in a short time. Wait a minute, then try again.",
     }.items():
         app.register_error_handler(
             code, lambda e, c=code, m=message: (render_template("error.html", code=c,

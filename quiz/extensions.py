@@ -1,5 +1,7 @@
 """Extension objects, created once here and bound to the app in create_app()."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
+# Throttles repeated sign-in attempts. The default in-memory store is per process: with
+# several workers or hosts, set QUIZ_RATELIMIT_STORAGE_URI (e.g. redis://...).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -26,6 +26,7 @@ def make_app(tmp_path: Path, bank_path: Path | None, **config):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
         "BANK_PATH": str(bank_path or SHIPPED_BANK),
         **config,
     })

@@ -124,3 +124,22 @@ def test_cli_rejects_unknown_role(runner):
     result = runner.invoke(args=["users", "create", "d@example.org", "--role", "owner"],
                            input=PASSWORD + "\n")
     assert result.exit_code == 2
+
+
+def test_repeated_failed_sign_ins_are_throttled(tmp_path):
+    from . import bankgen
+    from .conftest import make_app
+
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), RATELIMIT_ENABLED=True,
+                   LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    client.post("/auth/register", data={"name": "T", "email": "t@example.org",
+                                        "password": PASSWORD, "confirm": PASSWORD})
+    client.post("/auth/logout")
+    statuses = [client.post("/auth/login", data={"email": "t@example.org", "password": "guess 1234"})
+                .status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    blocked = client.post("/auth/login", data={"email": "t@example.org", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert b"Too many attempts" in blocked.data
+    assert client.get("/auth/login").status_code == 200  # reading the page is not limited

@@ -1,10 +1,10 @@
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from . import bp
 from .forms import LoginForm, LogoutForm, RegisterForm
 
@@ -48,7 +48,17 @@ def register():
     return render_template("auth/register.html", form=form), status
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login:" + accounts.normalise_email(request.form.get("email", ""))
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # per address
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)  # per account
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("learn.catalogue"))
