@@ -198,15 +198,12 @@ def learner_progress(user: User) -> Progress:
     )
 
 
-def trend_points(entries: list[HistoryEntry], width: int = 300, height: int = 60) -> str:
-    """SVG polyline points for the score history (0-100 mapped to the height)."""
-    if not entries:
-        return ""
+def trend_points(entries: list[HistoryEntry], width: int = 300,
+                 height: int = 60) -> list[tuple[float, float]]:
+    """SVG coordinates for the score history: x spread over the width, 0-100% over the height."""
     step = width / max(len(entries) - 1, 1)
-    return " ".join(
-        f"{round(i * step, 1)},{round(height - e.score / 100 * height, 1)}"
-        for i, e in enumerate(entries)
-    )
+    return [(round(i * step, 1), round(height - e.score / 100 * height, 1))
+            for i, e in enumerate(entries)]
 
 
 @dataclass

@@ -151,7 +151,8 @@ def test_progress_mastery_history_unanswered_and_weakest(client, auth, app):
     assert "(0 questions)" in page
     assert page.count('/review">Review</a>') == 3
     points = re.search(r'<polyline points="([^"]+)"', page).group(1).split()
-    assert len(points) == 3
+    assert points == ["0.0,40.0", "150.0,0.0", "300.0,40.0"]  # 33.3%, 100%, 33.3%
+    assert page.count("<circle ") == 3
     assert "Missed:" in page
 
 
@@ -176,8 +177,9 @@ def test_progress_domain_functions(client, auth, app):
 def test_progress_trend_points():
     entries = [progress_ops.HistoryEntry(1, "s", None, 0.0, None),
                progress_ops.HistoryEntry(2, "s", None, 100.0, None)]
-    assert progress_ops.trend_points(entries) == "0.0,60.0 300.0,0.0"
-    assert progress_ops.trend_points([]) == ""
+    assert progress_ops.trend_points(entries) == [(0.0, 60.0), (300.0, 0.0)]
+    assert progress_ops.trend_points(entries[:1]) == [(0.0, 60.0)]
+    assert progress_ops.trend_points([]) == []
 
 
 @pytest.mark.small_bank
