@@ -101,6 +101,8 @@ def test_missing_answer_is_a_form_error_and_saves_nothing(client, learner, app):
     response = flows.submit(client, attempt_id, form)
     assert response.status_code == 400
     assert b"Answer this question before submitting." in response.data
+    assert b"1 question needs your attention" in response.data
+    assert b'<a href="#question-3">Question 3</a>' in response.data
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.status == "in_progress" and attempt.score is None

@@ -42,7 +42,7 @@ def test_every_type_can_be_taken_scored_and_reviewed(all_types_app):
     attempt_id = flows.start(client, "alpha")
     its = flows.items(app, attempt_id)
     page = client.get(f"/attempts/{attempt_id}").data.decode()
-    assert "Select all that apply." in page and "Number the steps" in page
+    assert "· Select all that apply" in page and "Number the steps" in page
     form = flows.answers(its)
     multi = next(i for i in its if i["qtype"] == "multiple")
     form[f"q{multi['id']}"] = ["a", "c"]  # one right, one wrong: 0 points
@@ -143,8 +143,8 @@ def test_progress_mastery_history_unanswered_and_weakest(client, auth, app):
 
     page = client.get("/progress").data.decode()
     # Mastery uses the latest answer per question: alpha 3/3, beta 1/3.
-    assert re.search(r"Alpha topic</td>\s*<td><progress value=\"100\"", page)
-    assert re.search(r"Beta topic</td>\s*<td><progress value=\"33\"", page)
+    assert re.search(r"Alpha topic</td>\s*<td class=\"meter\"><progress value=\"100\"", page)
+    assert re.search(r"Beta topic</td>\s*<td class=\"meter\"><progress value=\"33\"", page)
     assert "Mastery is the share of a topic" in page
     assert "Your weakest topic is <strong>Beta topic</strong>" in page
     assert 'href="/sets/beta">Practise Beta topic' in page

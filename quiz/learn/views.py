@@ -101,7 +101,7 @@ def attempt(attempt_id: int):
             db.session.commit()
             flash("Your answers are saved. Come back any time to finish.", "success")
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
-        flash("Some answers need your attention; nothing was saved.", "error")
+        flash("Nothing was saved yet: some answers need your attention.", "error")
     views = [
         (item, TYPES[item.revision.qtype].take_view(item.revision.data, item.layout))
         for item in attempt.items
