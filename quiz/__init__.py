@@ -28,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_RATE_LIMIT="10 per minute;100 per day",
+        # CSRF tokens live as long as the session (which sign-out ends), so a learner who
+        # spends more than an hour on a set does not lose answers to an expired token.
+        WTF_CSRF_TIME_LIMIT=None,
         BANK_PATH=str(Path(app.root_path).parent / "question_bank"),
     )
     if test_config is None:
@@ -70,7 +73,11 @@ def _database_url(app: Flask) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
         return "sqlite:///" + str(Path(app.instance_path) / "quiz.sqlite")
-    # Accept the common postgres:// spellings and route them through psycopg 3.
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and route them through psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from quiz import accounts, create_app
+from quiz import accounts, create_app, normalise_database_url
 from quiz.bank import read_bank
 from quiz.bank.loader import load_bank
 from quiz.extensions import db
@@ -19,8 +19,14 @@ SHIPPED_BANK = Path(__file__).resolve().parent.parent / "question_bank"
 PASSWORD = "correct horse battery"
 
 
+def database_url_for_tests(tmp_path: Path, name: str = "test.sqlite") -> str:
+    """TEST_DATABASE_URL (PostgreSQL in CI), else a fresh SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalise_database_url(url) if url else f"sqlite:///{tmp_path / name}"
+
+
 def make_app(tmp_path: Path, bank_path: Path | None, **config):
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
+    url = database_url_for_tests(tmp_path)
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -46,6 +52,15 @@ def _teardown(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    """Close every engine a test created, so no connection outlives its test (psycopg warns)."""
+    yield
+    for engines in list(db._app_engines.values()):
+        for engine in engines.values():
+            engine.dispose()
 
 
 @pytest.fixture

@@ -277,3 +277,10 @@ def test_yaml_written_by_hand_parses(tmp_path):
     root = bankgen.write_bank(tmp_path / "bank")
     text = (root / "questions" / "alpha.yaml").read_text()
     assert yaml.safe_load(text)["topic"] == "alpha"
+
+
+def test_titles_longer_than_the_column_are_refused(tmp_path):
+    topics = [dict(t) for t in bankgen.TOPICS]
+    topics[0]["title"] = "T" * 201
+    problems = _problems(bankgen.write_bank(tmp_path / "bank", topics=topics))
+    assert problems == ["topics.yaml: alpha: title: is longer than 200 characters"]

@@ -437,6 +437,7 @@ def test_answers_for_another_attempts_questions_are_ignored(app, client, auth, m
 
 # --- (d) authored text renders inert ------------------------------------------------------
 
+EVIL_TITLE = "<script>alert('t')</script><img src=x onerror=\"alert(8)\"> \" onmouseover=\"alert(9)"
 EVIL = ("<script>alert('xss')</script> <img src=x onerror=\"alert(1)\"> "
         "[click me](javascript:alert(1)) <a href=\"javascript:alert(2)\">raw</a> "
         "<javascript:alert(3)> [x](JaVaScRiPt:alert(4)) [y](&#106;avascript:alert(5)) "
@@ -474,7 +475,7 @@ def active_content(html: str) -> list[str]:
     found = []
     page = Page(html)
     for tag, attrs in page.tags:
-        if tag in FORBIDDEN_TAGS and not (tag == "link" and dict(attrs).get("rel") == "stylesheet"
+        if tag in FORBIDDEN_TAGS and not (tag == "link" and dict(attrs).get("rel") in ("stylesheet", "icon")
                                           and (dict(attrs).get("href") or "").startswith("/static/")):
             found.append(f"<{tag}> {attrs}")
         for name, value in attrs:
@@ -504,14 +505,15 @@ def evil_bank(root: Path) -> Path:
         "beta": [poison(bankgen.single("beta-001"))],
     }
     key_points = [{**kp, "text": f"{kp['text']} {EVIL}"} for kp in bankgen.KEY_POINTS]
-    topics = [{**t, "title": f"{t['title']} {EVIL}", "description": EVIL} for t in bankgen.TOPICS]
-    sets = [{**s, "title": f"{s['title']} {EVIL}", "description": EVIL}
+    # Titles are at most 200 characters, so they get the shorter payload.
+    topics = [{**t, "title": f"{t['title']} {EVIL_TITLE}", "description": EVIL} for t in bankgen.TOPICS]
+    sets = [{**s, "title": f"{s['title']} {EVIL_TITLE}", "description": EVIL}
             for s in bankgen.default_sets()]
     root = bankgen.write_bank(root, questions, sets=sets, key_points=key_points, topics=topics)
     kp_file = root / "key_points.yaml"
     doc = yaml.safe_load(kp_file.read_text(encoding="utf-8"))
     for section in doc["sections"]:
-        section["title"] = f"{section['title']} {EVIL}"
+        section["title"] = f"{section['title']} {EVIL_TITLE}"
     kp_file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return root
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import inspect, text
 
@@ -11,12 +9,13 @@ from quiz import create_app
 from quiz.extensions import db
 
 from . import bankgen
+from .conftest import database_url_for_tests
 
 pytestmark = pytest.mark.small_bank
 
 
 def _fresh_app(tmp_path, **extra):
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    url = database_url_for_tests(tmp_path, "fresh.sqlite")
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url,
                       "WTF_CSRF_ENABLED": False,
                       "BANK_PATH": str(bankgen.write_bank(tmp_path / "bank")), **extra})
@@ -77,7 +76,7 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
-def test_database_url_selects_postgresql_with_psycopg(tmp_path, monkeypatch):
+def database_url_for_tests_selects_postgresql_with_psycopg(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/quiz")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/quiz"

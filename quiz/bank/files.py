@@ -17,6 +17,7 @@ from ..question_types import TYPES
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DIFFICULTIES = ("easy", "medium", "hard")
+TITLE_MAX = 200  # the database column's size: longer titles are refused here, not by the database
 QUESTION_KEYS = {
     "id", "type", "difficulty", "source", "key_points", "scenario", "prompt", "explanation",
     "choices", "options", "pairs", "steps",
@@ -96,12 +97,15 @@ class _Reader:
                 good.append(entry)
         return good
 
-    def text(self, rel: str, entry: dict, fld: str, required: bool = True) -> None:
+    def text(self, rel: str, entry: dict, fld: str, required: bool = True,
+             max_length: int | None = None) -> None:
         value = entry.get(fld)
         if value is None and not required:
             return
         if not isinstance(value, str) or not value.strip():
             self.problem(rel, entry["id"], fld, "is missing or empty")
+        elif max_length and len(value) > max_length:
+            self.problem(rel, entry["id"], fld, f"is longer than {max_length} characters")
 
     def boolean(self, rel: str, entry: dict, fld: str) -> None:
         if fld in entry and not isinstance(entry[fld], bool):
@@ -119,7 +123,7 @@ def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
     doc = reader.load_yaml("key_points.yaml")
     bank.sections = reader.entries("key_points.yaml", doc, "sections")
     for section in bank.sections:
-        reader.text("key_points.yaml", section, "title")
+        reader.text("key_points.yaml", section, "title", max_length=TITLE_MAX)
     section_ids = {s["id"] for s in bank.sections}
     bank.key_points = reader.entries("key_points.yaml", doc, "key_points")
     for kp in bank.key_points:
@@ -131,7 +135,7 @@ def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
 
     bank.topics = reader.entries("topics.yaml", reader.load_yaml("topics.yaml"), "topics")
     for topic in bank.topics:
-        reader.text("topics.yaml", topic, "title")
+        reader.text("topics.yaml", topic, "title", max_length=TITLE_MAX)
         reader.text("topics.yaml", topic, "description", required=False)
 
     _read_questions(reader, bank, section_ids)
@@ -215,7 +219,7 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_o
     unknown = set(qset) - SET_KEYS
     if unknown:
         reader.problem(rel, sid, "-", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    reader.text(rel, qset, "title")
+    reader.text(rel, qset, "title", max_length=TITLE_MAX)
     reader.text(rel, qset, "description", required=False)
     reader.boolean(rel, qset, "include_safety_critical")
     topic_ids = [t["id"] for t in bank.topics]
