@@ -68,6 +68,7 @@ class QuestionType(ABC):
     name: str = ""
     label: str = ""
     data_fields: tuple[str, ...] = ()
+    shuffled: str = ""  # the data list whose order is shuffled per attempt
 
     # --- authoring -----------------------------------------------------------------
     @abstractmethod
@@ -82,9 +83,16 @@ class QuestionType(ABC):
         return dict(data)
 
     # --- taking --------------------------------------------------------------------
-    @abstractmethod
     def layout(self, data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-        ...
+        """The served order of the shuffled entries, pinned on the attempt."""
+        ids = [entry["id"] for entry in data[self.shuffled]]
+        rng.shuffle(ids)
+        return {self.shuffled: ids}
+
+    def _ordered(self, data: dict[str, Any], layout: dict[str, Any]) -> list[dict[str, Any]]:
+        """The shuffled entries in served order."""
+        by_id = {entry["id"]: entry for entry in data[self.shuffled]}
+        return [by_id[i] for i in layout[self.shuffled] if i in by_id]
 
     @abstractmethod
     def form_fields(self, prefix: str, data: dict[str, Any], layout: dict[str, Any]) -> dict:
@@ -114,6 +122,7 @@ class QuestionType(ABC):
 
 class _ChoiceType(QuestionType):
     data_fields = ("choices",)
+    shuffled = "choices"
     entry_keys = ("id", "text", "correct", "feedback")
 
     def validate(self, raw: dict[str, Any]) -> list[Problem]:
@@ -135,15 +144,6 @@ class _ChoiceType(QuestionType):
 
     def data(self, raw: dict[str, Any]) -> dict[str, Any]:
         return {"choices": [{k: c[k] for k in self.entry_keys} for c in raw["choices"]]}
-
-    def layout(self, data, rng):
-        ids = [c["id"] for c in data["choices"]]
-        rng.shuffle(ids)
-        return {"choices": ids}
-
-    def _ordered(self, data, layout):
-        by_id = {c["id"]: c for c in data["choices"]}
-        return [by_id[i] for i in layout["choices"] if i in by_id]
 
     def take_view(self, data, layout):
         return {"choices": [{"id": c["id"], "text": c["text"]} for c in self._ordered(data, layout)]}
@@ -231,6 +231,7 @@ class Matching(QuestionType):
     name = "matching"
     label = "Matching"
     data_fields = ("options", "pairs")
+    shuffled = "pairs"
 
     def validate(self, raw):
         problems = _check_entries(raw.get("options"), "options", ("id", "text"), 2)
@@ -260,15 +261,6 @@ class Matching(QuestionType):
             for p in data["pairs"]
         ]
         return {**data, "choices": choices}
-
-    def layout(self, data, rng):
-        ids = [p["id"] for p in data["pairs"]]
-        rng.shuffle(ids)
-        return {"pairs": ids}
-
-    def _ordered(self, data, layout):
-        by_id = {p["id"]: p for p in data["pairs"]}
-        return [by_id[i] for i in layout["pairs"] if i in by_id]
 
     def take_view(self, data, layout):
         return {
@@ -324,6 +316,7 @@ class Ordering(QuestionType):
     name = "ordering"
     label = "Ordering"
     data_fields = ("steps",)
+    shuffled = "steps"
 
     def validate(self, raw):
         return _check_entries(raw.get("steps"), "steps", ("id", "text", "feedback"), 3)
@@ -339,15 +332,11 @@ class Ordering(QuestionType):
         return {**data, "choices": choices}
 
     def layout(self, data, rng):
-        ids = [s["id"] for s in data["steps"]]
-        correct = list(ids)
-        while len(ids) > 1 and ids == correct:  # never serve the answer already in order
-            rng.shuffle(ids)
-        return {"steps": ids}
-
-    def _ordered(self, data, layout):
-        by_id = {s["id"]: s for s in data["steps"]}
-        return [by_id[i] for i in layout["steps"] if i in by_id]
+        layout = super().layout(data, rng)
+        correct = [s["id"] for s in data["steps"]]
+        while layout["steps"] == correct:  # never serve the answer already in order
+            layout = super().layout(data, rng)
+        return layout
 
     def take_view(self, data, layout):
         steps = self._ordered(data, layout)

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from quiz import accounts
 from quiz import attempts as attempt_ops
 from quiz.bank import read_bank
 from quiz.bank.loader import load_bank
@@ -288,3 +289,40 @@ def test_a_post_counts_only_what_it_sends(client, learner, app):
     assert b"Answer this question before submitting." in response.data
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).status == "in_progress"
+
+
+def test_many_learners_at_once_never_hit_a_locked_database(tmp_path):
+    """Concurrent writes (start, save, submit) from several learners all succeed."""
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"))
+    with app.app_context():
+        users = []
+        for i in range(6):
+            users.append(accounts.create_user(f"c{i}@example.org", "concurrent pw", f"C{i}").email)
+        db.session.commit()
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(users))
+
+    def learner(email):
+        try:
+            c = app.test_client()
+            c.post("/auth/login", data={"email": email, "password": "concurrent pw"})
+            barrier.wait()
+            for set_id in ("alpha", "beta", "mixed"):
+                attempt_id = flows.start(c, set_id)
+                its = flows.items(app, attempt_id)
+                statuses.append(flows.submit(c, attempt_id, flows.answers(its[:1]), "save").status_code)
+                statuses.append(flows.submit(c, attempt_id, flows.answers(its)).status_code)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=learner, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert statuses == [302] * (len(users) * 6)
+    with app.app_context():
+        scores = db.session.scalars(db.select(Attempt.score)).all()
+        assert len(scores) == len(users) * 3 and set(scores) == {100.0}
