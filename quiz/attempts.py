@@ -122,9 +122,27 @@ def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = Non
     return attempt
 
 
+def _update_if_open(attempt: Attempt, **values: Any) -> bool:
+    """Update the attempt row only while it is in progress; False if it no longer is.
+
+    The UPDATE takes the row's write lock, so saves and submits of one attempt are
+    serialised: whichever comes second sees the other's committed state.
+    """
+    result = db.session.execute(
+        db.update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    return True
+
+
 def save_answers(attempt: Attempt, answers: dict[int, Any]) -> None:
     """Store answers (by attempt-question id) on an unfinished attempt."""
-    if attempt.is_submitted:
+    if not _update_if_open(attempt, status="in_progress"):  # a no-op write that takes the lock
         raise AttemptError("This attempt has already been submitted.")
     for item in attempt.items:
         if item.id in answers:
@@ -138,14 +156,7 @@ def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
     concurrent submits: only the request that flips in_progress -> submitted scores.
     """
     now = utcnow()
-    result = db.session.execute(
-        db.update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status="submitted", submitted_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(attempt)
+    if not _update_if_open(attempt, status="submitted", submitted_at=now):
         return False
     points = 0.0
     for item in attempt.items:

@@ -326,3 +326,22 @@ def test_many_learners_at_once_never_hit_a_locked_database(tmp_path):
     with app.app_context():
         scores = db.session.scalars(db.select(Attempt.score)).all()
         assert len(scores) == len(users) * 3 and set(scores) == {100.0}
+
+
+def test_a_late_save_cannot_change_a_submitted_attempt(client, learner, app):
+    """A save that loaded the attempt before another request submitted it changes nothing."""
+    attempt_id = flows.start(client, "alpha")
+    its = flows.items(app, attempt_id)
+    with app.app_context():
+        stale = attempt_ops.load_attempt(attempt_id)  # loaded while in progress
+        other = app.test_client()
+        other.set_cookie("session", client.get_cookie("session").value)
+        assert flows.submit(other, attempt_id, flows.answers(its, right=3)).status_code == 302
+        wrong = {i["id"]: flows.wrong_answer(i)[f"q{i['id']}"] for i in its}
+        with pytest.raises(attempt_ops.AttemptError):
+            attempt_ops.save_answers(stale, wrong)
+        db.session.rollback()
+    answers = [i["answer"] for i in flows.items(app, attempt_id)]
+    assert answers == [flows.right_answer(i)[f"q{i['id']}"] for i in its]
+    response = flows.submit(client, attempt_id, flows.answers(its, right=0), button="save")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/review")

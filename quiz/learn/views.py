@@ -97,7 +97,11 @@ def attempt(attempt_id: int):
                 else:
                     db.session.commit()
                 return redirect(url_for("learn.review", attempt_id=attempt.id))
-            attempt_ops.save_answers(attempt, answers)
+            try:
+                attempt_ops.save_answers(attempt, answers)
+            except attempt_ops.AttemptError:
+                flash("This attempt was already submitted; here is its result.", "info")
+                return redirect(url_for("learn.review", attempt_id=attempt.id))
             db.session.commit()
             flash("Your answers are saved. Come back any time to finish.", "success")
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
