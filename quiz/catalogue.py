@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
+from . import grading
 from .extensions import db
 from .models import Attempt, Question, QuestionSet
 
@@ -18,12 +19,11 @@ class SetSummary:
     latest: float | None = None
     attempts: int = 0
     open_attempt_id: int | None = None
+    latest_pass_mark: int | None = None  # as copied onto the latest attempt
 
     @property
     def latest_passed(self) -> bool | None:
-        if self.qset.pass_mark is None or self.latest is None:
-            return None
-        return self.latest >= self.qset.pass_mark
+        return grading.passed(self.latest, self.latest_pass_mark)
 
 
 def topic_question_counts() -> dict[str, int]:
@@ -52,7 +52,7 @@ def summaries(user_id: int, sets: list[QuestionSet] | None = None) -> list[SetSu
     counts = topic_question_counts()
     ranked = (
         db.select(
-            Attempt.set_id, Attempt.score,
+            Attempt.set_id, Attempt.score, Attempt.pass_mark,
             func.row_number().over(partition_by=Attempt.set_id,
                                    order_by=(Attempt.submitted_at.desc(), Attempt.id.desc()))
             .label("rank"),
@@ -63,9 +63,10 @@ def summaries(user_id: int, sets: list[QuestionSet] | None = None) -> list[SetSu
         .subquery()
     )
     scores = {
-        set_id: (best, latest, n)
-        for set_id, latest, best, n in db.session.execute(
-            db.select(ranked.c.set_id, ranked.c.score, ranked.c.best, ranked.c.n)
+        set_id: (best, latest, n, mark)
+        for set_id, latest, mark, best, n in db.session.execute(
+            db.select(ranked.c.set_id, ranked.c.score, ranked.c.pass_mark, ranked.c.best,
+                      ranked.c.n)
             .where(ranked.c.rank == 1)
         )
     }
@@ -75,7 +76,7 @@ def summaries(user_id: int, sets: list[QuestionSet] | None = None) -> list[SetSu
     ).all())
     out = []
     for qset in sets:
-        best, latest, n = scores.get(qset.id, (None, None, 0))
+        best, latest, n, mark = scores.get(qset.id, (None, None, 0, None))
         out.append(SetSummary(qset, set_question_count(qset, counts), best, latest, n,
-                              open_ids.get(qset.id)))
+                              open_ids.get(qset.id), mark))
     return out

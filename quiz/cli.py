@@ -27,12 +27,12 @@ def _bank_path(path: str | None) -> str:
     return path or current_app.config["BANK_PATH"]
 
 
-def _read_or_exit(path: str | None):
+def _read_or_exit(path: str | None, consequence: str = "fix them and run again"):
     bank, problems = read_bank(_bank_path(path))
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
-        click.echo(f"{len(problems)} error(s): nothing loaded.", err=True)
+        click.echo(f"{len(problems)} error(s): {consequence}.", err=True)
         sys.exit(1)
     return bank
 
@@ -80,7 +80,7 @@ def bank_coverage(path: str | None, minimum: int) -> None:
 @click.argument("path", required=False)
 def bank_load(path: str | None) -> None:
     """Validate, then upsert the bank in one transaction (a bank with errors loads nothing)."""
-    bank = _read_or_exit(path)
+    bank = _read_or_exit(path, "nothing loaded")
     try:
         report = load_bank(bank)
         db.session.commit()
@@ -124,7 +124,7 @@ def users_create(email: str, role: str, name: str | None) -> None:
 def init_command() -> None:
     """Create or upgrade the database schema and load the shipped bank. Safe to run again."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    bank = _read_or_exit(None)
+    bank = _read_or_exit(None, "schema ready, bank not loaded")
     report = load_bank(bank)
     db.session.commit()
     click.echo(f"Database ready; question bank: {report}.")

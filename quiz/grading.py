@@ -58,6 +58,13 @@ def _longest_increasing(values: Sequence[int]) -> int:
     return len(tails)
 
 
+def passed(score: float | None, pass_mark: int | None) -> bool | None:
+    """Whether a score meets a pass mark; None where there is no mark or no score yet."""
+    if pass_mark is None or score is None:
+        return None
+    return score >= pass_mark
+
+
 def percentage(points: float, question_count: int) -> float:
     """An attempt's score: points earned as a percentage of its questions, one decimal."""
     if question_count <= 0:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func
 
+from . import grading
 from .extensions import db
 from .models import (
     Attempt,
@@ -169,7 +170,7 @@ def history(user_id: int) -> list[HistoryEntry]:
         .where(Attempt.user_id == user_id, Attempt.status == "submitted")
         .order_by(Attempt.submitted_at, Attempt.id)
     )
-    return [HistoryEntry(aid, title, at, score, None if mark is None else score >= mark)
+    return [HistoryEntry(aid, title, at, score, grading.passed(score, mark))
             for aid, title, at, score, mark in rows]
 
 
@@ -214,24 +215,24 @@ class RosterRow:
     joined: datetime
     attempts: int
     last_active: datetime | None
-    best_gated: float | None  # best score on a set with a pass mark (the onboarding check)
+    best_gated: float | None  # best score of an attempt with a pass mark (the onboarding check)
     passed_gated: bool
 
 
 def learner_roster() -> list[RosterRow]:
     """Every learner with activity and onboarding-check results, in one query."""
     submitted = Attempt.status == "submitted"
-    gated = submitted & QuestionSet.pass_mark.is_not(None)
+    # The pass mark copied onto each attempt, so changing a set's mark rewrites no history.
+    gated = submitted & Attempt.pass_mark.is_not(None)
     rows = db.session.execute(
         db.select(
             User.id, User.name, User.email, User.created_at,
             func.count(case((submitted, Attempt.id))),
             func.max(case((submitted, Attempt.submitted_at))),
             func.max(case((gated, Attempt.score))),
-            func.max(case((gated & (Attempt.score >= QuestionSet.pass_mark), 1), else_=0)),
+            func.max(case((gated & (Attempt.score >= Attempt.pass_mark), 1), else_=0)),
         )
         .outerjoin(Attempt, Attempt.user_id == User.id)
-        .outerjoin(QuestionSet, QuestionSet.id == Attempt.set_id)
         .where(User.role == "learner")
         .group_by(User.id, User.name, User.email, User.created_at)
         .order_by(User.name, User.id)

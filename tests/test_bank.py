@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from quiz.bank import read_bank
 from quiz.bank.loader import load_bank
@@ -270,13 +269,6 @@ def test_set_removed_from_bank_is_deactivated(app, tmp_path):
         load_bank(bank)
         db.session.commit()
         assert db.session.get(QuestionSet, "mixed").active is False
-
-
-def test_yaml_written_by_hand_parses(tmp_path):
-    """The README's example layout is what the reader accepts."""
-    root = bankgen.write_bank(tmp_path / "bank")
-    text = (root / "questions" / "alpha.yaml").read_text()
-    assert yaml.safe_load(text)["topic"] == "alpha"
 
 
 def test_titles_longer_than_the_column_are_refused(tmp_path):

@@ -98,3 +98,9 @@ def test_take_view_holds_no_correctness_or_feedback():
     view = TYPES["multiple"].take_view(CHOICES, {"choices": ["c", "a", "b"]})
     assert [c["id"] for c in view["choices"]] == ["c", "a", "b"]
     assert all(set(c) == {"id", "text"} for c in view["choices"])
+
+
+@pytest.mark.parametrize("score, mark, expected", [
+    (80.0, 80, True), (79.9, 80, False), (None, 80, None), (55.0, None, None)])
+def test_passed(score, mark, expected):
+    assert grading.passed(score, mark) is expected

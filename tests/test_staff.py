@@ -58,3 +58,23 @@ def test_roster_query_count_does_not_grow_with_learners(app, make_user, count_qu
     with count_queries() as many:
         assert client.get("/staff/learners").status_code == 200
     assert few.count == many.count
+
+
+def test_a_later_pass_mark_change_rewrites_no_verdict(app, make_user):
+    """Attempts keep the pass mark they were taken under: roster and catalogue agree."""
+    _gate_mixed_set(app)  # 75%
+    client = app.test_client()
+    client.post("/auth/register", data={"name": "Dee", "email": "dee@example.org",
+                                        "password": "long enough pw", "confirm": "long enough pw"})
+    attempt_id = flows.start(client, "mixed")
+    flows.submit(client, attempt_id, flows.answers(flows.items(app, attempt_id), right=3))  # 75%
+    with app.app_context():
+        db.session.get(QuestionSet, "mixed").pass_mark = 90
+        db.session.commit()
+    catalogue = client.get("/sets").data.decode()
+    assert re.search(r"Mixed</a>.*?75%.*?passed</span>", catalogue, re.S)
+    staff = make_user("instructor")
+    other = app.test_client()
+    other.post("/auth/login", data={"email": staff["email"], "password": staff["password"]})
+    roster = other.get("/staff/learners").data.decode()
+    assert "best 75%" in roster and "passed</span>" in roster

@@ -40,8 +40,10 @@ def build_attempt_form(attempt: Attempt, show_saved: bool = True) -> FlaskForm:
     return form_class(data=data)
 
 
-def read_answers(form: FlaskForm, attempt: Attempt) -> tuple[dict[int, Any], dict[int, str]]:
-    """Answers by attempt-question id, and a message for each question whose input is invalid."""
+def read_answers(form: FlaskForm, attempt: Attempt,
+                 require_all: bool) -> tuple[dict[int, Any], dict[int, str]]:
+    """Answers by attempt-question id, and a message for each question that needs attention:
+    invalid input, or (with require_all, when submitting) no answer."""
     answers: dict[int, Any] = {}
     errors: dict[int, str] = {}
     for item in attempt.items:
@@ -50,4 +52,6 @@ def read_answers(form: FlaskForm, attempt: Attempt) -> tuple[dict[int, Any], dic
             answers[item.id] = qtype.read_answer(prefix(item), form, item.revision.data)
         except AnswerError as exc:
             errors[item.id] = str(exc)
+    if require_all and not errors:
+        errors = {i: "Answer this question before submitting." for i, a in answers.items() if a is None}
     return answers, errors

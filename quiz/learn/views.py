@@ -79,32 +79,15 @@ def _own_attempt(attempt_id: int) -> Attempt:
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.is_submitted:
-        flash("This attempt is already submitted; here is its result.", "info")
-        return redirect(url_for("learn.review", attempt_id=attempt.id))
+        return _show_result(attempt)
     form = build_attempt_form(attempt, show_saved=request.method == "GET")
     errors: dict[int, str] = {}
     if form.is_submitted():
         if not form.validate():
             abort(400)  # a missing or bad CSRF token is handled before this
-        answers, errors = read_answers(form, attempt)
-        if not errors and form.finish.data:
-            errors = {i: "Answer this question before submitting."
-                      for i, a in answers.items() if a is None}
+        answers, errors = read_answers(form, attempt, require_all=form.finish.data)
         if not errors:
-            if form.finish.data:
-                if not attempt_ops.submit_attempt(attempt, answers):
-                    flash("This attempt was already submitted; here is its result.", "info")
-                else:
-                    db.session.commit()
-                return redirect(url_for("learn.review", attempt_id=attempt.id))
-            try:
-                attempt_ops.save_answers(attempt, answers)
-            except attempt_ops.AttemptError:
-                flash("This attempt was already submitted; here is its result.", "info")
-                return redirect(url_for("learn.review", attempt_id=attempt.id))
-            db.session.commit()
-            flash("Your answers are saved. Come back any time to finish.", "success")
-            return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+            return _submit(attempt, answers) if form.finish.data else _save(attempt, answers)
         flash("Nothing was saved yet: some answers need your attention.", "error")
     views = [
         (item, TYPES[item.revision.qtype].take_view(item.revision.data, item.layout))
@@ -114,6 +97,29 @@ def attempt(attempt_id: int):
     return render_template("learn/attempt.html", attempt=attempt, form=form, views=views,
                            errors=errors, prefix=prefix, answered=answered,
                            types=TYPES), 400 if errors else 200
+
+
+def _show_result(attempt: Attempt):
+    """Where a request for an already submitted attempt goes: its review."""
+    flash("This attempt is already submitted; here is its result.", "info")
+    return redirect(url_for("learn.review", attempt_id=attempt.id))
+
+
+def _submit(attempt: Attempt, answers: dict):
+    if not attempt_ops.submit_attempt(attempt, answers):
+        return _show_result(attempt)  # another request scored it first
+    db.session.commit()
+    return redirect(url_for("learn.review", attempt_id=attempt.id))
+
+
+def _save(attempt: Attempt, answers: dict):
+    try:
+        attempt_ops.save_answers(attempt, answers)
+    except attempt_ops.AttemptError:
+        return _show_result(attempt)
+    db.session.commit()
+    flash("Your answers are saved. Come back any time to finish.", "success")
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 
 
 def _visible_attempt(attempt_id: int) -> Attempt:

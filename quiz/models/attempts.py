@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import grading
 from ..extensions import db
 from ._common import utcnow
 from .accounts import User
@@ -65,9 +66,7 @@ class Attempt(db.Model):
 
     @property
     def passed(self) -> bool | None:
-        if self.pass_mark is None or self.score is None:
-            return None
-        return self.score >= self.pass_mark
+        return grading.passed(self.score, self.pass_mark)
 
 
 class AttemptQuestion(db.Model):
