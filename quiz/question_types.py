@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -21,6 +22,27 @@ from . import grading
 
 Problem = tuple[str, str]  # (field, message)
 ENTRY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+# Answer tokens: what the browser sees and sends instead of the bank's ids. Upper case, so a
+# token can never equal a bank id (lower case), and drawn from `secrets`, never from the
+# attempt's shuffling generator, so nothing about the key can be predicted from them.
+TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - not a password
+TOKEN_LENGTH = 8
+POSITION_RE = re.compile(r"[1-9][0-9]{0,2}")  # ASCII digits only: "²".isdigit() is True
+
+
+def new_tokens(ids: list[str]) -> dict[str, str]:
+    """A fresh random token for each bank id, all different."""
+    tokens: dict[str, str] = {}
+    used: set[str] = set()
+    for entry_id in ids:
+        token = ""
+        while not token or token in used:
+            token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+        used.add(token)
+        tokens[entry_id] = token
+    return tokens
 
 
 class AnswerError(ValueError):
@@ -69,6 +91,7 @@ class QuestionType(ABC):
     label: str = ""
     data_fields: tuple[str, ...] = ()
     shuffled: str = ""  # the data list whose order is shuffled per attempt
+    tokenised: tuple[str, ...] = ()  # the data lists whose ids the browser only sees as tokens
 
     # --- authoring -----------------------------------------------------------------
     @abstractmethod
@@ -84,31 +107,62 @@ class QuestionType(ABC):
 
     # --- taking --------------------------------------------------------------------
     def layout(self, data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-        """The served order of the shuffled entries, pinned on the attempt."""
+        """What an attempt pins for this question: the served order of the shuffled entries,
+        and a random token for every entry the browser refers to (see `token`)."""
+        return {**self._shuffle(data, rng), "tokens": self._new_tokens(data)}
+
+    def _shuffle(self, data: dict[str, Any], rng: random.Random) -> dict[str, list[str]]:
         ids = [entry["id"] for entry in data[self.shuffled]]
         rng.shuffle(ids)
         return {self.shuffled: ids}
 
-    def _ordered(self, data: dict[str, Any], layout: dict[str, Any]) -> list[dict[str, Any]]:
-        """The shuffled entries in served order."""
-        by_id = {entry["id"]: entry for entry in data[self.shuffled]}
-        return [by_id[i] for i in layout[self.shuffled] if i in by_id]
+    def _new_tokens(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+        return {kind: new_tokens([e["id"] for e in data[kind]]) for kind in self.tokenised}
+
+    def _ordered(self, data: dict[str, Any], layout: dict[str, Any],
+                 kind: str | None = None) -> list[dict[str, Any]]:
+        """The entries of a list in served order (bank order where the layout has none)."""
+        kind = kind or self.shuffled
+        if kind not in layout:
+            return list(data[kind])
+        by_id = {entry["id"]: entry for entry in data[kind]}
+        return [by_id[i] for i in layout[kind] if i in by_id]
+
+    @staticmethod
+    def token(layout: dict[str, Any], kind: str, entry_id: str) -> str:
+        """The token the browser sees for a bank id. Layouts pinned before tokens existed
+        have none: there the id is its own token."""
+        return layout.get("tokens", {}).get(kind, {}).get(entry_id, entry_id)
+
+    @staticmethod
+    def untoken(layout: dict[str, Any], kind: str, data: dict[str, Any], value: Any) -> str:
+        """The bank id behind a token the browser sent; AnswerError for anything else."""
+        tokens = layout.get("tokens", {}).get(kind)
+        if tokens is None:
+            tokens = {e["id"]: e["id"] for e in data[kind]}
+        for entry_id, token in tokens.items():
+            if value == token:
+                return entry_id
+        raise AnswerError("That answer is not one of this question's options.")
 
     @abstractmethod
     def form_fields(self, prefix: str, data: dict[str, Any], layout: dict[str, Any]) -> dict:
         ...
 
     @abstractmethod
-    def form_data(self, prefix: str, answer: Any) -> dict[str, Any]:
-        """Form defaults that show a saved answer again."""
+    def form_data(self, prefix: str, answer: Any, layout: dict[str, Any]) -> dict[str, Any]:
+        """Form defaults (tokens) that show a saved answer (bank ids) again."""
 
     @abstractmethod
-    def read_answer(self, prefix: str, form: Any, data: dict[str, Any]) -> Any:
-        """The answer from the form, None if unanswered; AnswerError if it cannot be right."""
+    def read_answer(self, prefix: str, form: Any, data: dict[str, Any],
+                    layout: dict[str, Any]) -> Any:
+        """The answer from the form in bank ids, None if unanswered; AnswerError if it
+        cannot be right (an unknown token, a missing part)."""
 
     @abstractmethod
     def take_view(self, data: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
-        """What the attempt page may show: texts in served order, no correctness, no feedback."""
+        """What the attempt page may show: texts in served order, each with its token (never
+        the bank id), no correctness, no feedback."""
 
     # --- scoring and review ----------------------------------------------------------
     @abstractmethod
@@ -123,6 +177,7 @@ class QuestionType(ABC):
 class _ChoiceType(QuestionType):
     data_fields = ("choices",)
     shuffled = "choices"
+    tokenised = ("choices",)
     entry_keys = ("id", "text", "correct", "feedback")
 
     def validate(self, raw: dict[str, Any]) -> list[Problem]:
@@ -146,22 +201,24 @@ class _ChoiceType(QuestionType):
         return {"choices": [{k: c[k] for k in self.entry_keys} for c in raw["choices"]]}
 
     def take_view(self, data, layout):
-        return {"choices": [{"id": c["id"], "text": c["text"]} for c in self._ordered(data, layout)]}
+        return {"choices": [{"token": self.token(layout, "choices", c["id"]), "text": c["text"]}
+                            for c in self._ordered(data, layout)]}
+
+    def _select_choices(self, data, layout) -> list[SelectChoice]:
+        return [SelectChoice(self.token(layout, "choices", c["id"]), c["text"])
+                for c in self._ordered(data, layout)]
 
     def form_fields(self, prefix, data, layout):
-        choices = [SelectChoice(c["id"], c["text"]) for c in self._ordered(data, layout)]
-        return {prefix: RadioField(choices=choices, validate_choice=False)}
+        return {prefix: RadioField(choices=self._select_choices(data, layout), validate_choice=False)}
 
-    def form_data(self, prefix, answer):
-        return {prefix: answer}
+    def form_data(self, prefix, answer, layout):
+        return {prefix: self.token(layout, "choices", answer)}
 
-    def read_answer(self, prefix, form, data):
+    def read_answer(self, prefix, form, data, layout):
         value = form[prefix].data
         if value in (None, ""):
             return None
-        if value not in {c["id"] for c in data["choices"]}:
-            raise AnswerError("That choice is not one of this question's options.")
-        return value
+        return self.untoken(layout, "choices", data, value)
 
     def grade(self, data, answer):
         correct = next(c["id"] for c in data["choices"] if c["correct"])
@@ -193,7 +250,7 @@ class TrueFalse(_ChoiceType):
             return [("choices", "a true/false question has exactly the choices 'true' and 'false'")]
         return super().validate_key(choices)
 
-    def layout(self, data, rng):
+    def _shuffle(self, data, rng):
         # True first, then False: shuffling these would only confuse.
         return {"choices": ["true", "false"]}
 
@@ -208,16 +265,17 @@ class MultipleResponse(_ChoiceType):
         return []
 
     def form_fields(self, prefix, data, layout):
-        choices = [SelectChoice(c["id"], c["text"]) for c in self._ordered(data, layout)]
-        return {prefix: MultiCheckboxField(choices=choices, validate_choice=False)}
+        return {prefix: MultiCheckboxField(choices=self._select_choices(data, layout),
+                                           validate_choice=False)}
 
-    def read_answer(self, prefix, form, data):
+    def form_data(self, prefix, answer, layout):
+        return {prefix: [self.token(layout, "choices", c) for c in answer]}
+
+    def read_answer(self, prefix, form, data, layout):
         values = form[prefix].data or []
         if not values:
             return None
-        if not set(values) <= {c["id"] for c in data["choices"]}:
-            raise AnswerError("That choice is not one of this question's options.")
-        return sorted(set(values))
+        return sorted({self.untoken(layout, "choices", data, v) for v in values})
 
     def grade(self, data, answer):
         correct = [c["id"] for c in data["choices"] if c["correct"]]
@@ -232,6 +290,7 @@ class Matching(QuestionType):
     label = "Matching"
     data_fields = ("options", "pairs")
     shuffled = "pairs"
+    tokenised = ("options", "pairs")
 
     def validate(self, raw):
         problems = _check_entries(raw.get("options"), "options", ("id", "text"), 2)
@@ -262,34 +321,43 @@ class Matching(QuestionType):
         ]
         return {**data, "choices": choices}
 
+    def _shuffle(self, data, rng):
+        options = [o["id"] for o in data["options"]]
+        rng.shuffle(options)
+        return {**super()._shuffle(data, rng), "options": options}
+
     def take_view(self, data, layout):
         return {
-            "options": data["options"],
-            "pairs": [
-                {"id": p["id"], "text": p["text"]} for p in self._ordered(data, layout)
-            ],
+            "options": [{"token": self.token(layout, "options", o["id"]), "text": o["text"]}
+                        for o in self._ordered(data, layout, "options")],
+            "pairs": [{"token": self.token(layout, "pairs", p["id"]), "text": p["text"]}
+                      for p in self._ordered(data, layout)],
         }
 
+    def _field(self, prefix: str, layout: dict[str, Any], pair_id: str) -> str:
+        return f"{prefix}_{self.token(layout, 'pairs', pair_id)}"
+
     def form_fields(self, prefix, data, layout):
-        choices = [SelectChoice("", "Choose…")] + [SelectChoice(o["id"], o["text"]) for o in data["options"]]
+        choices = [SelectChoice("", "Choose…")] + [
+            SelectChoice(self.token(layout, "options", o["id"]), o["text"])
+            for o in self._ordered(data, layout, "options")
+        ]
         return {
-            f"{prefix}_{p['id']}": SelectField(choices=choices, validate_choice=False)
+            self._field(prefix, layout, p["id"]): SelectField(choices=choices, validate_choice=False)
             for p in self._ordered(data, layout)
         }
 
-    def form_data(self, prefix, answer):
-        return {f"{prefix}_{item}": option for item, option in (answer or {}).items()}
+    def form_data(self, prefix, answer, layout):
+        return {self._field(prefix, layout, item): self.token(layout, "options", option)
+                for item, option in (answer or {}).items()}
 
-    def read_answer(self, prefix, form, data):
-        option_ids = {o["id"] for o in data["options"]}
+    def read_answer(self, prefix, form, data, layout):
         answer = {}
         for pair in data["pairs"]:
-            value = form[f"{prefix}_{pair['id']}"].data
+            value = form[self._field(prefix, layout, pair["id"])].data
             if value in (None, ""):
                 continue
-            if value not in option_ids:
-                raise AnswerError("That option is not one of this question's options.")
-            answer[pair["id"]] = value
+            answer[pair["id"]] = self.untoken(layout, "options", data, value)
         if not answer:
             return None
         if len(answer) < len(data["pairs"]):
@@ -317,6 +385,7 @@ class Ordering(QuestionType):
     label = "Ordering"
     data_fields = ("steps",)
     shuffled = "steps"
+    tokenised = ("steps",)
 
     def validate(self, raw):
         return _check_entries(raw.get("steps"), "steps", ("id", "text", "feedback"), 3)
@@ -331,37 +400,41 @@ class Ordering(QuestionType):
         ]
         return {**data, "choices": choices}
 
-    def layout(self, data, rng):
-        layout = super().layout(data, rng)
+    def _shuffle(self, data, rng):
+        shuffled = super()._shuffle(data, rng)
         correct = [s["id"] for s in data["steps"]]
-        while layout["steps"] == correct:  # never serve the answer already in order
-            layout = super().layout(data, rng)
-        return layout
+        while shuffled["steps"] == correct:  # never serve the answer already in order
+            shuffled = super()._shuffle(data, rng)
+        return shuffled
+
+    def _field(self, prefix: str, layout: dict[str, Any], step_id: str) -> str:
+        return f"{prefix}_{self.token(layout, 'steps', step_id)}"
 
     def take_view(self, data, layout):
         steps = self._ordered(data, layout)
-        return {"steps": [{"id": s["id"], "text": s["text"]} for s in steps],
+        return {"steps": [{"token": self.token(layout, "steps", s["id"]), "text": s["text"]}
+                          for s in steps],
                 "positions": list(range(1, len(steps) + 1))}
 
     def form_fields(self, prefix, data, layout):
         n = len(data["steps"])
         choices = [SelectChoice("", "–")] + [SelectChoice(str(i), str(i)) for i in range(1, n + 1)]
         return {
-            f"{prefix}_{s['id']}": SelectField(choices=choices, validate_choice=False)
+            self._field(prefix, layout, s["id"]): SelectField(choices=choices, validate_choice=False)
             for s in self._ordered(data, layout)
         }
 
-    def form_data(self, prefix, answer):
-        return {f"{prefix}_{step}": str(i + 1) for i, step in enumerate(answer or [])}
+    def form_data(self, prefix, answer, layout):
+        return {self._field(prefix, layout, step): str(i + 1) for i, step in enumerate(answer or [])}
 
-    def read_answer(self, prefix, form, data):
+    def read_answer(self, prefix, form, data, layout):
         n = len(data["steps"])
         positions: dict[str, int] = {}
         for step in data["steps"]:
-            value = form[f"{prefix}_{step['id']}"].data
+            value = form[self._field(prefix, layout, step["id"])].data
             if value in (None, ""):
                 continue
-            if not (isinstance(value, str) and value.isdigit() and 1 <= int(value) <= n):
+            if not (isinstance(value, str) and POSITION_RE.fullmatch(value) and int(value) <= n):
                 raise AnswerError(f"Positions go from 1 to {n}.")
             positions[step["id"]] = int(value)
         if not positions:

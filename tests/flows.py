@@ -26,35 +26,59 @@ def items(app, attempt_id: int) -> list[dict]:
         ]
 
 
+def token(item: dict, kind: str, entry_id: str) -> str:
+    """The token the attempt page shows for a bank id (what the browser sends back)."""
+    return item["layout"]["tokens"][kind][entry_id]
+
+
+def field(item: dict, kind: str, entry_id: str) -> str:
+    """The form field name of a matching pair or an ordering step (named by its token)."""
+    return f"q{item['id']}_{token(item, kind, entry_id)}"
+
+
+def key(item: dict) -> object:
+    """The answer stored (in bank ids) for a fully right answer."""
+    data = item["data"]
+    if item["qtype"] in ("single", "true_false"):
+        return next(c["id"] for c in data["choices"] if c["correct"])
+    if item["qtype"] == "multiple":
+        return sorted(c["id"] for c in data["choices"] if c["correct"])
+    if item["qtype"] == "matching":
+        return {p["id"]: p["match"] for p in data["pairs"]}
+    return [s["id"] for s in data["steps"]]
+
+
 def right_answer(item: dict) -> dict[str, object]:
     """Form fields answering an item fully correctly."""
     name, data = f"q{item['id']}", item["data"]
+    tok = lambda kind, entry_id: token(item, kind, entry_id)  # noqa: E731
     if item["qtype"] in ("single", "true_false"):
-        return {name: next(c["id"] for c in data["choices"] if c["correct"])}
+        return {name: tok("choices", next(c["id"] for c in data["choices"] if c["correct"]))}
     if item["qtype"] == "multiple":
-        return {name: [c["id"] for c in data["choices"] if c["correct"]]}
+        return {name: [tok("choices", c["id"]) for c in data["choices"] if c["correct"]]}
     if item["qtype"] == "matching":
-        return {f"{name}_{p['id']}": p["match"] for p in data["pairs"]}
+        return {f"{name}_{tok('pairs', p['id'])}": tok("options", p["match"]) for p in data["pairs"]}
     if item["qtype"] == "ordering":
-        return {f"{name}_{s['id']}": str(i + 1) for i, s in enumerate(data["steps"])}
+        return {f"{name}_{tok('steps', s['id'])}": str(i + 1) for i, s in enumerate(data["steps"])}
     raise AssertionError(item["qtype"])
 
 
 def wrong_answer(item: dict) -> dict[str, object]:
     """Form fields answering an item with no credit."""
     name, data = f"q{item['id']}", item["data"]
+    tok = lambda kind, entry_id: token(item, kind, entry_id)  # noqa: E731
     if item["qtype"] in ("single", "true_false"):
-        return {name: next(c["id"] for c in data["choices"] if not c["correct"])}
+        return {name: tok("choices", next(c["id"] for c in data["choices"] if not c["correct"]))}
     if item["qtype"] == "multiple":
         wrong = [c["id"] for c in data["choices"] if not c["correct"]]
-        return {name: wrong or [data["choices"][0]["id"]]}
+        return {name: [tok("choices", c) for c in wrong or [data["choices"][0]["id"]]]}
     if item["qtype"] == "matching":
         options = [o["id"] for o in data["options"]]
-        return {f"{name}_{p['id']}": next(o for o in options if o != p["match"])
+        return {f"{name}_{tok('pairs', p['id'])}": tok("options", next(o for o in options if o != p["match"]))
                 for p in data["pairs"]}
     if item["qtype"] == "ordering":
         n = len(data["steps"])
-        return {f"{name}_{s['id']}": str(n - i) for i, s in enumerate(data["steps"])}
+        return {f"{name}_{tok('steps', s['id'])}": str(n - i) for i, s in enumerate(data["steps"])}
     raise AssertionError(item["qtype"])
 
 

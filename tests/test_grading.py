@@ -95,9 +95,10 @@ def test_layouts_are_permutations_and_ordering_never_served_solved():
 
 
 def test_take_view_holds_no_correctness_or_feedback():
-    view = TYPES["multiple"].take_view(CHOICES, {"choices": ["c", "a", "b"]})
-    assert [c["id"] for c in view["choices"]] == ["c", "a", "b"]
-    assert all(set(c) == {"id", "text"} for c in view["choices"])
+    layout = {"choices": ["c", "a", "b"], "tokens": {"choices": {"a": "TA", "b": "TB", "c": "TC"}}}
+    view = TYPES["multiple"].take_view(CHOICES, layout)
+    assert [c["token"] for c in view["choices"]] == ["TC", "TA", "TB"]
+    assert all(set(c) == {"token", "text"} for c in view["choices"])
 
 
 @pytest.mark.parametrize("score, mark, expected", [

@@ -45,11 +45,11 @@ def test_every_type_can_be_taken_scored_and_reviewed(all_types_app):
     assert "· Select all that apply" in page and "Number the steps" in page
     form = flows.answers(its)
     multi = next(i for i in its if i["qtype"] == "multiple")
-    form[f"q{multi['id']}"] = ["a", "c"]  # one right, one wrong: 0 points
+    form[f"q{multi['id']}"] = [flows.token(multi, "choices", c) for c in "ac"]  # one right, one wrong: 0
     order = next(i for i in its if i["qtype"] == "ordering")
     # s2, s3, s4, s1: one step out of place -> 2/3
-    form.update({f"q{order['id']}_s1": "4", f"q{order['id']}_s2": "1",
-                 f"q{order['id']}_s3": "2", f"q{order['id']}_s4": "3"})
+    form.update({flows.field(order, "steps", "s1"): "4", flows.field(order, "steps", "s2"): "1",
+                 flows.field(order, "steps", "s3"): "2", flows.field(order, "steps", "s4"): "3"})
     assert flows.submit(client, attempt_id, form).status_code == 302
     scores = {i["qtype"]: i["score"] for i in flows.items(app, attempt_id)}
     assert scores == {"single": 1.0, "multiple": 0.0, "ordering": pytest.approx(2 / 3)}
@@ -61,7 +61,7 @@ def test_every_type_can_be_taken_scored_and_reviewed(all_types_app):
     its = flows.items(app, beta)
     form = flows.answers(its)
     match = next(i for i in its if i["qtype"] == "matching")
-    form[f"q{match['id']}_fever"] = "yes"  # 2 of 3 pairs right
+    form[flows.field(match, "pairs", "fever")] = flows.token(match, "options", "yes")  # 2 of 3 right
     flows.submit(client, beta, form)
     scores = {i["qtype"]: i["score"] for i in flows.items(app, beta)}
     assert scores == {"true_false": 1.0, "matching": pytest.approx(2 / 3)}
@@ -69,18 +69,24 @@ def test_every_type_can_be_taken_scored_and_reviewed(all_types_app):
     assert "Not listed." in review and "Not described" in review
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("_s1", "9", b"Positions go from 1 to 4."),
-    ("_s1", "2", b"Give each step a different position."),
-    ("_s1", "", b"Give every step a position"),
+@pytest.mark.parametrize("value, message", [
+    ("9", b"Positions go from 1 to 4."),
+    ("0", b"Positions go from 1 to 4."),
+    ("-1", b"Positions go from 1 to 4."),
+    ("\u00b2", b"Positions go from 1 to 4."),  # a digit to str.isdigit(), not to int()
+    ("\u0663", b"Positions go from 1 to 4."),  # Arabic-Indic three: int() would accept it
+    (" 2", b"Positions go from 1 to 4."),
+    ("1" * 5000, b"Positions go from 1 to 4."),
+    ("2", b"Give each step a different position."),
+    ("", b"Give every step a position"),
 ])
-def test_ordering_bad_input(all_types_app, field, value, message):
+def test_ordering_bad_input(all_types_app, value, message):
     client = _learner(all_types_app)
     attempt_id = flows.start(client, "alpha")
     its = flows.items(all_types_app, attempt_id)
     form = flows.answers(its)
     order = next(i for i in its if i["qtype"] == "ordering")
-    form[f"q{order['id']}{field}"] = value
+    form[flows.field(order, "steps", "s1")] = value
     response = flows.submit(client, attempt_id, form)
     assert response.status_code == 400 and message in response.data
     assert all(i["answer"] is None for i in flows.items(all_types_app, attempt_id))
@@ -92,7 +98,7 @@ def test_matching_tampered_option_is_rejected(all_types_app):
     its = flows.items(all_types_app, attempt_id)
     form = flows.answers(its)
     match = next(i for i in its if i["qtype"] == "matching")
-    form[f"q{match['id']}_red"] = "maybe"
+    form[flows.field(match, "pairs", "red")] = "maybe"
     response = flows.submit(client, attempt_id, form)
     assert response.status_code == 400 and b"not one of this question" in response.data
 
@@ -103,7 +109,7 @@ def test_multiple_tampered_choice_is_rejected(all_types_app):
     its = flows.items(all_types_app, attempt_id)
     form = flows.answers(its)
     multi = next(i for i in its if i["qtype"] == "multiple")
-    form[f"q{multi['id']}"] = ["a", "nope"]
+    form[f"q{multi['id']}"] = [flows.token(multi, "choices", "a"), "nope"]
     assert flows.submit(client, attempt_id, form).status_code == 400
 
 

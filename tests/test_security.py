@@ -20,7 +20,7 @@ from quiz.attempts import start_attempt
 from quiz.extensions import db
 from quiz.models import Attempt, QuestionSet, User
 
-from . import bankgen
+from . import bankgen, flows
 from .conftest import PASSWORD, _teardown, make_app
 
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -63,27 +63,8 @@ def open_attempt(app, user_id: int, set_id: str = "alpha") -> int:
 
 
 def answer_form(app, attempt_id: int, right: bool = True) -> dict[str, Any]:
-    """Form fields answering every question of an attempt, all right or all wrong."""
-    data: dict[str, Any] = {}
-    with app.app_context():
-        attempt = db.session.get(Attempt, attempt_id)
-        for item in attempt.items:
-            name, qtype, rev = f"q{item.id}", item.revision.qtype, item.revision.data
-            if qtype in ("single", "true_false"):
-                data[name] = next(c["id"] for c in rev["choices"] if c["correct"] == right)
-            elif qtype == "multiple":
-                data[name] = [c["id"] for c in rev["choices"] if c["correct"] == right]
-            elif qtype == "matching":
-                options = [o["id"] for o in rev["options"]]
-                for pair in rev["pairs"]:
-                    wrong = next(o for o in options if o != pair["match"])
-                    data[f"{name}_{pair['id']}"] = pair["match"] if right else wrong
-            else:
-                steps = [s["id"] for s in rev["steps"]]
-                order = steps if right else list(reversed(steps))
-                for position, step in enumerate(order, start=1):
-                    data[f"{name}_{step}"] = str(position)
-    return data
+    """Form fields (answer tokens) answering every question of an attempt, all right or all wrong."""
+    return flows.answers(flows.items(app, attempt_id), right=None if right else 0)
 
 
 def attempt_state(app, attempt_id: int) -> tuple:
@@ -622,7 +603,8 @@ def test_attempt_page_shows_nothing_about_the_answers(tmp_path, bank_app):
     assert not leaks(saved.get_data(as_text=True), fresh=False)
 
     # An invalid answer (a matching question half paired) is re-shown with a 400: no leaks either.
-    half = {k: ("" if k.endswith("_fever") else v) for k, v in right.items()}
+    match = next(i for i in flows.items(app, attempt_id) if i["qtype"] == "matching")
+    half = {**right, flows.field(match, "pairs", "fever"): ""}
     invalid = client.post(attempt_url, data={**half, "finish": "Submit"})
     assert invalid.status_code == 400
     assert not leaks(invalid.get_data(as_text=True), fresh=False)

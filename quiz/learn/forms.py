@@ -35,7 +35,7 @@ def build_attempt_form(attempt: Attempt, show_saved: bool = True) -> FlaskForm:
         qtype, rev = TYPES[item.revision.qtype], item.revision
         fields.update(qtype.form_fields(prefix(item), rev.data, item.layout))
         if show_saved and item.answer is not None:
-            data.update(qtype.form_data(prefix(item), item.answer))
+            data.update(qtype.form_data(prefix(item), item.answer, item.layout))
     form_class = type("AttemptForm", (_AttemptFormBase,), fields)
     return form_class(data=data)
 
@@ -49,7 +49,8 @@ def read_answers(form: FlaskForm, attempt: Attempt,
     for item in attempt.items:
         qtype = TYPES[item.revision.qtype]
         try:
-            answers[item.id] = qtype.read_answer(prefix(item), form, item.revision.data)
+            answers[item.id] = qtype.read_answer(prefix(item), form, item.revision.data,
+                                                 item.layout)
         except AnswerError as exc:
             errors[item.id] = str(exc)
     if require_all and not errors:
