@@ -50,7 +50,7 @@ def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
         query = query.where(Question.topic_id.in_(qset.draw_topics))
     pool = list(db.session.scalars(query))
     count = min(qset.draw_count or len(pool), len(pool))
-    must = _safety_critical_picks(pool, rng) if qset.include_safety_critical else []
+    must = _must_know_picks(pool, rng) if qset.include_must_know else []
     if len(must) >= count:
         drawn = rng.sample(must, count)
     else:
@@ -60,12 +60,12 @@ def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
     return drawn
 
 
-def _safety_critical_picks(pool: list[Question], rng: random.Random) -> list[Question]:
-    """One question (drawn at random) for each safety-critical key point the pool covers."""
+def _must_know_picks(pool: list[Question], rng: random.Random) -> list[Question]:
+    """One question (drawn at random) for each must-know key point the pool covers."""
     rows = db.session.execute(
         db.select(RevisionKeyPoint.key_point_id, RevisionKeyPoint.revision_id)
         .join(KeyPoint, KeyPoint.id == RevisionKeyPoint.key_point_id)
-        .where(KeyPoint.safety_critical, RevisionKeyPoint.revision_id.in_(
+        .where(KeyPoint.must_know, RevisionKeyPoint.revision_id.in_(
             [q.current_revision_id for q in pool]))
         .order_by(KeyPoint.position, RevisionKeyPoint.revision_id)
     ).all()

@@ -67,7 +67,7 @@ def bank_coverage(path: str | None, minimum: int) -> None:
     for kp in coverage(bank):
         flag = "" if len(kp.question_ids) >= minimum else "  <-- needs more questions"
         short += bool(flag)
-        mark = " [safety-critical]" if kp.safety_critical else ""
+        mark = " [must-know]" if kp.must_know else ""
         click.echo(f"{kp.key_point_id}{mark} ({len(kp.question_ids)}): {kp.text}{flag}")
         click.echo(f"    {', '.join(kp.question_ids) or '(no questions)'}")
     if short:

@@ -15,7 +15,7 @@ SECTIONS = [
 KEY_POINTS = [
     {"id": "kp-one", "section": "soft-tissue", "text": "Soft tissue includes fascia."},
     {"id": "kp-two", "section": "what-to-expect", "text": "Redness is normal afterwards.",
-     "safety_critical": True},
+     "must_know": True},
 ]
 TOPICS = [
     {"id": "alpha", "title": "Alpha topic", "description": "First."},

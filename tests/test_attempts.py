@@ -223,14 +223,14 @@ def test_mixed_set_draws_across_topics_and_pins_the_draw(client, learner, app):
     assert user.role == "learner"
 
 
-def test_safety_critical_key_points_are_always_drawn(app, tmp_path):
-    """Each safety-critical key point is tested in every draw; the rest is random."""
+def test_must_know_key_points_are_always_drawn(app, tmp_path):
+    """Each must-know key point is tested in every draw; the rest is random."""
     questions = {
         "alpha": [bankgen.single(f"alpha-{i:03}") for i in range(1, 9)],
         "beta": [bankgen.single("beta-001", kp="kp-two"), bankgen.single("beta-002", kp="kp-two")],
     }
     sets = [{"id": "gate", "title": "Gate", "kind": "random", "count": 3, "topics": "all",
-             "include_safety_critical": True, "pass_mark": 80}]
+             "include_must_know": True, "pass_mark": 80}]
     bank, problems = read_bank(bankgen.write_bank(tmp_path / "b", questions=questions, sets=sets))
     assert problems == []
     seen = set()

@@ -16,7 +16,7 @@ def test_coverage_command_lists_questions_per_key_point(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "kp-one (3): Soft tissue includes fascia." in result.output
     assert "alpha-001, alpha-002, alpha-003" in result.output
-    assert "kp-two [safety-critical] (3)" in result.output
+    assert "kp-two [must-know] (3)" in result.output
 
 
 def test_coverage_fails_when_a_key_point_has_fewer_than_two(runner, tmp_path):
@@ -26,7 +26,7 @@ def test_coverage_fails_when_a_key_point_has_fewer_than_two(runner, tmp_path):
     root = bankgen.write_bank(tmp_path / "bank", questions=questions, sets=sets)
     result = runner.invoke(args=["bank", "coverage", str(root)])
     assert result.exit_code == 1
-    assert "kp-two [safety-critical] (1)" in result.output
+    assert "kp-two [must-know] (1)" in result.output
     assert "needs more questions" in result.output
     assert "1 key point(s) tested by fewer than 2 questions." in result.output
 
@@ -48,9 +48,9 @@ def test_shipped_bank_meets_the_content_numbers(app):
     assert {q["difficulty"] for q in bank.questions} == {"easy", "medium", "hard"}
     sections = {s["id"] for s in bank.sections}
     assert sections == {"soft-tissue", "what-is-iastm", "injuries-treated", "what-to-expect"}
-    assert any(kp.get("safety_critical") for kp in bank.key_points)
+    assert any(kp.get("must_know") for kp in bank.key_points)
     sets = {s["id"]: s for s in bank.sets}
     assert {"basics", "tools", "indications", "reactions", "plan-of-care", "mixed", "onboarding"} <= set(sets)
     onboarding = sets["onboarding"]
     assert onboarding["count"] == 20 and onboarding["pass_mark"] == 80
-    assert onboarding["include_safety_critical"] is True
+    assert onboarding["include_must_know"] is True

@@ -1,5 +1,5 @@
 """The clinic onboarding check on the shipped bank: 20 questions, 80% pass mark,
-every safety-critical key point drawn, pass / not yet shown on the set page and result."""
+every must-know key point drawn, pass / not yet shown on the set page and result."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from quiz.models import KeyPoint, QuestionSet
 from . import flows
 
 
-def test_every_draw_tests_each_safety_critical_key_point_across_topics(app):
+def test_every_draw_tests_each_must_know_key_point_across_topics(app):
     with app.app_context():
         qset = db.session.get(QuestionSet, "onboarding")
-        critical = set(db.session.scalars(db.select(KeyPoint.id).where(KeyPoint.safety_critical)))
+        critical = set(db.session.scalars(db.select(KeyPoint.id).where(KeyPoint.must_know)))
         assert critical
         topics_seen = set()
         for seed in range(15):
@@ -39,7 +39,7 @@ def test_pass_mark_and_result_are_shown(client, auth, app):
     auth.register()
     page = client.get("/sets/onboarding").data.decode()
     assert "Pass mark: <strong>80%</strong>" in page
-    assert "safety-critical" in page
+    assert "must-know" in page
 
     failed = _take_onboarding(client, app, right=15)  # 75%
     review = client.get(f"/attempts/{failed}/review").data.decode()

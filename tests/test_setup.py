@@ -76,7 +76,7 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
-def database_url_for_tests_selects_postgresql_with_psycopg(tmp_path, monkeypatch):
+def test_database_url_selects_postgresql_with_psycopg(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/quiz")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/quiz"
@@ -91,3 +91,53 @@ def test_secret_key_is_generated_once_per_instance(tmp_path, monkeypatch):
     b = create_app()
     assert a.config["SECRET_KEY"] == b.config["SECRET_KEY"]
     assert len(a.config["SECRET_KEY"]) >= 32
+
+
+def test_upgrade_gives_open_attempts_answer_tokens_and_keeps_must_know(tmp_path):
+    """Attempts started before answer tokens existed get them on upgrade (open ones only), and
+    the renamed must-know flags keep their values through downgrade and upgrade."""
+    from flask_migrate import downgrade, upgrade
+
+    from quiz import accounts
+    from quiz.attempts import start_attempt, submit_attempt
+    from quiz.bank import read_bank
+    from quiz.bank.loader import load_bank
+    from quiz.models import AttemptQuestion, KeyPoint, QuestionSet
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        load_bank(read_bank(app.config["BANK_PATH"])[0])
+        user = accounts.create_user("old@example.org", "a long passphrase", "Old", "learner")
+        done = start_attempt(user, db.session.get(QuestionSet, "alpha"))
+        submit_attempt(done, {})
+        still_open = start_attempt(user, db.session.get(QuestionSet, "beta"))
+        db.session.commit()
+        done_id, open_id = done.id, still_open.id
+        must_know = set(db.session.scalars(db.select(KeyPoint.id).where(KeyPoint.must_know)))
+        assert must_know
+        legacy = {}
+        for item in db.session.scalars(db.select(AttemptQuestion)):
+            layout = {k: v for k, v in item.layout.items() if k != "tokens"}
+            legacy[item.id] = (item.attempt_id, layout)
+            item.layout = layout
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(directory=directory, revision="d62943bb080f")
+        upgrade(directory=directory)
+
+        assert set(db.session.scalars(db.select(KeyPoint.id).where(KeyPoint.must_know))) == must_know
+        for item in db.session.scalars(db.select(AttemptQuestion)):
+            attempt_id, layout = legacy[item.id]
+            if attempt_id == done_id:
+                assert item.layout == layout
+            else:
+                assert attempt_id == open_id
+                tokens = item.layout.pop("tokens")
+                assert item.layout == layout
+                kinds = [k for k in ("choices", "options", "pairs", "steps") if k in item.revision.data]
+                assert sorted(tokens) == sorted(kinds) and kinds
+                for kind in kinds:
+                    assert set(tokens[kind]) == {e["id"] for e in item.revision.data[kind]}

@@ -13,7 +13,7 @@ MIN_QUESTIONS_PER_KEY_POINT = 2
 class KeyPointCoverage:
     key_point_id: str
     text: str
-    safety_critical: bool
+    must_know: bool
     question_ids: list[str]
 
 
@@ -23,6 +23,6 @@ def coverage(bank: Bank) -> list[KeyPointCoverage]:
         for kp in question["key_points"]:
             by_kp[kp].append(question["id"])
     return [
-        KeyPointCoverage(k["id"], k["text"], bool(k.get("safety_critical")), by_kp[k["id"]])
+        KeyPointCoverage(k["id"], k["text"], bool(k.get("must_know")), by_kp[k["id"]])
         for k in bank.key_points
     ]

@@ -29,7 +29,7 @@ def export_bank() -> dict[str, Any]:
         "sections": [{"id": s.id, "title": s.title} for s in sections],
         "key_points": [
             {"id": k.id, "section": k.section_id, "text": k.text,
-             "safety_critical": k.safety_critical}
+             "must_know": k.must_know}
             for k in key_points
         ],
         "topics": [{"id": t.id, "title": t.title, "description": t.description} for t in topics],
@@ -48,8 +48,8 @@ def _set(s: QuestionSet) -> dict[str, Any]:
         out["topics"] = s.draw_topics or "all"
     if s.pass_mark is not None:
         out["pass_mark"] = s.pass_mark
-    if s.include_safety_critical:
-        out["include_safety_critical"] = True
+    if s.include_must_know:
+        out["include_must_know"] = True
     return out
 
 

@@ -24,7 +24,7 @@ QUESTION_KEYS = {
 }
 SET_KEYS = {
     "id", "title", "description", "kind", "topic", "count", "topics", "pass_mark",
-    "include_safety_critical",
+    "include_must_know",
 }
 
 
@@ -128,7 +128,10 @@ def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
     bank.key_points = reader.entries("key_points.yaml", doc, "key_points")
     for kp in bank.key_points:
         reader.text("key_points.yaml", kp, "text")
-        reader.boolean("key_points.yaml", kp, "safety_critical")
+        reader.boolean("key_points.yaml", kp, "must_know")
+        if "safety_critical" in kp:
+            reader.problem("key_points.yaml", kp["id"], "safety_critical",
+                           "is now called must_know (the article names no safety rules)")
         if kp.get("section") not in section_ids:
             reader.problem("key_points.yaml", kp["id"], "section",
                            f"'{kp.get('section')}' is not a section id")
@@ -221,7 +224,7 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_o
         reader.problem(rel, sid, "-", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
     reader.text(rel, qset, "title", max_length=TITLE_MAX)
     reader.text(rel, qset, "description", required=False)
-    reader.boolean(rel, qset, "include_safety_critical")
+    reader.boolean(rel, qset, "include_must_know")
     topic_ids = [t["id"] for t in bank.topics]
     pass_mark = qset.get("pass_mark")
     if pass_mark is not None and (

@@ -73,7 +73,7 @@ def load_bank(bank: Bank) -> LoadReport:
                                  "position": i})
     for i, k in enumerate(bank.key_points):
         _upsert(KeyPoint, k["id"], {"section_id": k["section"], "text": k["text"],
-                                    "safety_critical": bool(k.get("safety_critical", False)),
+                                    "must_know": bool(k.get("must_know", False)),
                                     "position": i})
     db.session.flush()
     report = _load_questions(bank)
@@ -144,7 +144,7 @@ def _load_sets(bank: Bank) -> None:
             "draw_count": s.get("count") if s["kind"] == "random" else None,
             "draw_topics": None if topics == "all" or s["kind"] != "random" else list(topics),
             "pass_mark": s.get("pass_mark"),
-            "include_safety_critical": bool(s.get("include_safety_critical", False)),
+            "include_must_know": bool(s.get("include_must_know", False)),
             "position": i,
             "active": True,
         })

@@ -38,7 +38,7 @@ class KeyPoint(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     section_id: Mapped[str] = mapped_column(ForeignKey("section.id"))
     text: Mapped[str] = mapped_column(Text)
-    safety_critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_know: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     section: Mapped[Section] = relationship()
@@ -69,7 +69,7 @@ class QuestionSet(db.Model):
     # For random sets: a list of topic ids, or null for every topic.
     draw_topics: Mapped[list[str] | None] = mapped_column(JSON)
     pass_mark: Mapped[int | None] = mapped_column(Integer)
-    include_safety_critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    include_must_know: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
