@@ -25,9 +25,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # Throttles; the store is per process unless RATELIMIT_STORAGE_URI names a shared one.
+        RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_RATE_LIMIT="10 per minute;100 per day",
+        LOGIN_RATE_LIMIT="10 per minute;100 per day",  # failed sign-ins per client address
+        LOGIN_ACCOUNT_RATE_LIMIT="5 per minute;20 per hour",  # ... per (address, account)
+        REGISTER_RATE_LIMIT="5 per minute;50 per day",  # registrations per client address
         # CSRF tokens live as long as the session (which sign-out ends), so a learner who
         # spends more than an hour on a set does not lose answers to an expired token.
         WTF_CSRF_TIME_LIMIT=None,

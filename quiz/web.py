@@ -75,10 +75,10 @@ def apply_proxy_fix(app: Flask) -> None:
     trusting it would let a client pick its own address (and dodge the sign-in throttle).
     """
     hops = app.config.get("TRUSTED_PROXIES") or 0
-    if isinstance(hops, str):
-        hops = int(hops.strip() or 0)
+    if isinstance(hops, str) and hops.strip().isdigit():
+        hops = int(hops.strip())
     if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-        raise ValueError("TRUSTED_PROXIES must be a number of proxy hops (0 or more).")
+        raise ValueError(f"TRUSTED_PROXIES must be a number of proxy hops (0 or more), not {hops!r}.")
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 

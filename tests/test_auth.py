@@ -2,6 +2,7 @@
 
 import pytest
 
+from quiz import accounts
 from quiz.extensions import db
 from quiz.models import User
 
@@ -143,3 +144,115 @@ def test_repeated_failed_sign_ins_are_throttled(tmp_path):
     assert blocked.status_code == 429
     assert b"Too many attempts" in blocked.data
     assert client.get("/auth/login").status_code == 200  # reading the page is not limited
+
+
+# --- sign-in throttling: by address, and by (address, account); never by account alone ---
+
+ATTACKER, OWNER, PROXY = "203.0.113.9", "198.51.100.7", "10.0.0.1"
+
+
+@pytest.fixture
+def throttled(tmp_path, request):
+    """make(**config) -> an app with rate limits on (the default limits unless overridden)."""
+    from . import bankgen
+    from .conftest import _teardown, make_app
+
+    apps = []
+
+    def _make(**config):
+        app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), RATELIMIT_ENABLED=True,
+                       **config)
+        apps.append(app)
+        with app.app_context():
+            for email in ("victim@example.org", "other@example.org"):
+                accounts.create_user(email, PASSWORD, "V")
+            db.session.commit()
+        return app
+
+    yield _make
+    for app in apps:
+        _teardown(app)
+
+
+def _sign_in(client, email, password, address=None, forwarded=None):
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    environ = {"REMOTE_ADDR": address} if address else None
+    return client.post("/auth/login", data={"email": email, "password": password},
+                       headers=headers, environ_base=environ).status_code
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(throttled):
+    app = throttled()
+    attacker, owner = app.test_client(), app.test_client()
+    statuses = [_sign_in(attacker, "victim@example.org", f"guess {i:04}", ATTACKER)
+                for i in range(30)]
+    limit = 5  # LOGIN_ACCOUNT_RATE_LIMIT's first window
+    assert statuses == [400] * limit + [429] * (30 - limit)
+    # The attacker's address is throttled, even with the right password now ...
+    assert _sign_in(attacker, "victim@example.org", PASSWORD, ATTACKER) == 429
+    assert attacker.get("/sets").status_code == 302
+    # ... and its owner, elsewhere, signs in at once.
+    assert _sign_in(owner, "victim@example.org", PASSWORD, OWNER) == 302
+    assert owner.get("/sets").status_code == 200
+
+
+def test_one_address_trying_many_accounts_is_throttled(throttled):
+    app = throttled(LOGIN_RATE_LIMIT="4 per minute")
+    client = app.test_client()
+    statuses = [_sign_in(client, f"user{i}@example.org", "guess 1234", ATTACKER) for i in range(6)]
+    assert statuses == [400] * 4 + [429] * 2
+    assert _sign_in(client, "victim@example.org", PASSWORD, ATTACKER) == 429
+    assert _sign_in(app.test_client(), "victim@example.org", PASSWORD, OWNER) == 302
+
+
+def test_successful_sign_ins_do_not_use_up_the_allowance(throttled):
+    """A clinic behind one address: many good sign-ins, then one typo, all fine."""
+    app = throttled(LOGIN_RATE_LIMIT="3 per minute", LOGIN_ACCOUNT_RATE_LIMIT="2 per minute")
+    for _ in range(6):
+        assert _sign_in(app.test_client(), "victim@example.org", PASSWORD, ATTACKER) == 302
+    assert _sign_in(app.test_client(), "victim@example.org", "typo typo", ATTACKER) == 400
+    assert _sign_in(app.test_client(), "victim@example.org", PASSWORD, ATTACKER) == 302
+
+
+def test_behind_a_trusted_proxy_x_forwarded_for_is_the_address(throttled):
+    app = throttled(TRUSTED_PROXIES=1)
+    attacker, owner = app.test_client(), app.test_client()
+    # Every request arrives from the proxy; the proxy appends the client's own address,
+    # after anything the client wrote in the header itself.
+    statuses = [_sign_in(attacker, "victim@example.org", f"guess {i:04}", PROXY,
+                         forwarded=f"192.0.2.{i}, {ATTACKER}") for i in range(10)]
+    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}
+    assert _sign_in(owner, "victim@example.org", PASSWORD, PROXY, forwarded=OWNER) == 302
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(throttled):
+    app = throttled()
+    attacker = app.test_client()
+    statuses = [_sign_in(attacker, "victim@example.org", f"guess {i:04}", ATTACKER,
+                         forwarded=f"192.0.2.{i}") for i in range(10)]
+    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}
+    # A header naming another address does not get the attacker a fresh allowance either.
+    assert _sign_in(app.test_client(), "victim@example.org", PASSWORD, ATTACKER,
+                    forwarded=OWNER) == 429
+
+
+def test_trusted_proxies_must_be_a_number(tmp_path):
+    from . import bankgen
+    from .conftest import make_app
+
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), TRUSTED_PROXIES="yes")
+
+
+def test_the_throttle_uses_the_configured_shared_store(tmp_path, monkeypatch):
+    """QUIZ_RATELIMIT_STORAGE_URI reaches Flask-Limiter (redis:// etc. for several workers)."""
+    from quiz import create_app
+    from quiz.extensions import limiter
+
+    monkeypatch.setenv("QUIZ_RATELIMIT_STORAGE_URI", "memory://?shared-by=test")
+    monkeypatch.setenv("QUIZ_SECRET_KEY", "x")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    app = create_app(instance_path=str(tmp_path / "instance"))
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://?shared-by=test"
+    assert app.config["RATELIMIT_ENABLED"] is True
+    assert type(limiter.storage).__name__ == "MemoryStorage"

@@ -1,6 +1,8 @@
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
@@ -52,13 +54,30 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    return "login:" + accounts.normalise_email(request.form.get("email", ""))
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _address_account_key() -> str:
+    """The client address with the account tried: guessing at one account from one place.
+
+    Never the account alone: a throttle keyed on the account would let anyone lock its
+    owner out by failing on purpose. The address is the client's own (see TRUSTED_PROXIES).
+    """
+    email = accounts.normalise_email(request.form.get("email", ""))
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]  # short keys, no e-mails in the store
+    return f"login:{get_remote_address()}:{digest}"
+
+
+def _failed(response) -> bool:
+    """Only failed sign-ins use up the allowance; a successful one redirects."""
+    return response.status_code != 302
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])  # per address
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)  # per account
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)  # per address
+@limiter.limit(_login_account_limit, methods=["POST"], key_func=_address_account_key,
+               deduct_when=_failed)  # per (address, account)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("learn.catalogue"))
