@@ -35,7 +35,7 @@ def test_email_unique_regardless_of_case(client, auth, app):
 
 @pytest.mark.parametrize("length, ok", [(7, False), (8, True), (64, True), (128, True), (129, False)])
 def test_password_length(auth, app, length, ok):
-    response = auth.register(password="p" * length)
+    response = auth.register(password=("zq7-Vx2m" * 20)[:length])
     assert (response.status_code == 302) is ok
     if not ok:
         assert b"characters" in response.data
@@ -256,3 +256,74 @@ def test_the_throttle_uses_the_configured_shared_store(tmp_path, monkeypatch):
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://?shared-by=test"
     assert app.config["RATELIMIT_ENABLED"] is True
     assert type(limiter.storage).__name__ == "MemoryStorage"
+
+
+
+# --- the password policy (NIST SP 800-63B): one function for the form and the CLI ----------
+
+COMMON = ["password", "PASSWORD", "12345678", "iloveyou", "Qwertyuiop", "trustno1", "sunshine",
+          "password123", "baseball1"]
+GUESSABLE = ["aaaaaaaa", "abcdefgh", "12341234", "elephant", "zzzzzzzzzzzzzzzzzzzzzzzz"]
+GOOD = [PASSWORD, "zq7-Vx2m", "tulip ladder 47 quietly", "Grüße aus Köln, Mittwoch früh",
+        "ümlaut ünïcödé pässphrase ✓", ("long passphrase " * 8)[:128]]
+
+
+@pytest.mark.parametrize("password", COMMON)
+def test_common_passwords_are_refused(password):
+    assert accounts.password_problems(password, "kim@example.org", "Kim") == [accounts.COMMON_MESSAGE]
+
+
+@pytest.mark.parametrize("password", GUESSABLE)
+def test_trivially_guessable_passwords_are_refused(password):
+    problems = accounts.password_problems(password, "kim@example.org", "Kim")
+    assert problems in ([accounts.GUESSABLE_MESSAGE], [accounts.COMMON_MESSAGE]), problems
+    assert problems  # not acceptable either way
+
+
+@pytest.mark.parametrize(("password", "email", "name"), [
+    ("kim.lee@example.org", "kim.lee@example.org", "K"),
+    ("KIM.LEE@EXAMPLE.ORG", "kim.lee@example.org", "K"),
+    ("kim.lee.physio", "kim.lee.physio@example.org", "K"),
+    ("Kimberly Leeward", "k@example.org", "Kimberly Leeward"),
+    ("kimberlyleeward", "k@example.org", "Kimberly Leeward"),
+])
+def test_the_email_its_local_part_or_the_name_are_refused(password, email, name):
+    assert accounts.password_problems(password, email, name) == [accounts.PERSONAL_MESSAGE]
+
+
+@pytest.mark.parametrize("password", GOOD)
+def test_good_passwords_pass(password):
+    assert accounts.password_problems(password, "kim@example.org", "Kim") == []
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("password123", accounts.COMMON_MESSAGE),
+    ("abcdefgh", accounts.GUESSABLE_MESSAGE),
+    ("Pat Physio", accounts.PERSONAL_MESSAGE),
+    ("pat.physio", accounts.PERSONAL_MESSAGE),
+    ("short", "at least 8 characters"),
+])
+def test_registration_form_explains_a_refused_password(app, client, password, message):
+    response = client.post("/auth/register", data={
+        "name": "Pat Physio", "email": "pat.physio@example.org", "password": password,
+        "confirm": password})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message.replace("'", "&#39;") in html
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("password123", accounts.COMMON_MESSAGE),
+    ("aaaaaaaaaa", accounts.GUESSABLE_MESSAGE),
+    ("ana.lopez", accounts.PERSONAL_MESSAGE),
+    ("Ana Lopez", accounts.PERSONAL_MESSAGE),
+])
+def test_cli_applies_the_same_password_policy(runner, app, password, message):
+    result = runner.invoke(args=["users", "create", "ana.lopez@clinic.example", "--role", "instructor",
+                                 "--name", "Ana Lopez"], input=password + "\n")
+    assert result.exit_code == 1
+    assert message in result.output
+    with app.app_context():
+        assert accounts.find_user("ana.lopez@clinic.example") is None
