@@ -7,6 +7,7 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import ROLES, User
@@ -21,6 +22,10 @@ _DUMMY_HASH = _hasher.hash("not a real password, used to even out timing")
 
 class AccountError(ValueError):
     """A problem with account data that the user can fix."""
+
+
+class EmailTaken(AccountError):
+    """The address already has an account (told to administrators, never to the public)."""
 
 
 def normalise_email(email: str) -> str:
@@ -83,19 +88,37 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(email: str, password: str, name: str, role: str = "learner") -> User:
+    """A new account; EmailTaken if the address has one (checked again by the unique index)."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise AccountError("Enter a valid e-mail address.")
     if role not in ROLES:
         raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
     check_password_policy(password, email, name)
+    # Hashed before the look-up, so a taken address costs the same slow hash as a new one.
+    password_hash = _hasher.hash(password)
     if find_user(email) is not None:
-        raise AccountError("An account with this e-mail address already exists.")
+        raise EmailTaken("An account with this e-mail address already exists.")
     user = User(email=email, name=name.strip()[:100] or email.split("@")[0],
-                password_hash=_hasher.hash(password), role=role)
-    db.session.add(user)
-    db.session.flush()
+                password_hash=password_hash, role=role)
+    try:
+        with db.session.begin_nested():  # a concurrent registration of the same address loses here
+            db.session.add(user)
+    except IntegrityError:
+        raise EmailTaken("An account with this e-mail address already exists.") from None
     return user
+
+
+def register_learner(email: str, password: str, name: str) -> None:
+    """Self-registration, which never tells whether an address already has an account.
+
+    A new address gets a learner account; a taken one changes nothing (the existing
+    account keeps its password and sessions). The caller answers both alike.
+    """
+    try:
+        create_user(email, password, name)
+    except EmailTaken:
+        pass
 
 
 def authenticate(email: str, password: str) -> User | None:

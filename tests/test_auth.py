@@ -11,26 +11,75 @@ from .conftest import PASSWORD
 pytestmark = pytest.mark.small_bank
 
 
-def test_register_signs_in_as_learner(client, auth, app):
-    response = auth.register(email="New.Person@Example.org")
-    assert response.status_code == 302 and response.headers["Location"] == "/sets"
-    assert b"Alpha set" in client.get("/sets").data
+def test_register_creates_a_learner_who_then_signs_in(client, auth, app):
+    response = auth.register(email="New.Person@Example.org", sign_in=False)
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
+    assert client.get("/sets").status_code == 302  # registering alone signs nobody in
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "Sign in below" in page
+    assert 'value="new.person@example.org"' in page  # the address is filled in
     with app.app_context():
         user = db.session.scalar(db.select(User))
         assert user.email == "new.person@example.org"
         assert user.role == "learner"
         assert user.password_hash.startswith("$argon2")
         assert PASSWORD not in user.password_hash
+    assert auth.login("new.person@example.org").status_code == 302
+    assert b"Alpha set" in client.get("/sets").data
 
 
-def test_email_unique_regardless_of_case(client, auth, app):
-    auth.register(email="sam@example.org")
-    auth.logout()
-    response = auth.register(email="SAM@Example.ORG")
-    assert response.status_code == 400
-    assert b"already exists" in response.data
+def _answer(client, response) -> tuple:
+    """Everything a registering visitor sees: status, redirect, cookies set, the next page."""
+    cookies = sorted(h.split("=", 1)[0] for h in response.headers.getlist("Set-Cookie"))
+    page = client.get(response.headers["Location"]).get_data(as_text=True) \
+        if response.status_code == 302 else response.get_data(as_text=True)
+    return response.status_code, response.headers.get("Location"), cookies, page
+
+
+def test_a_taken_address_gets_the_same_answer_and_changes_nothing(app, auth, make_user):
+    """Registration does not reveal which addresses have accounts (nor touch them)."""
+    owner = make_user("learner", email="sam@example.org")
+    with app.app_context():
+        before = db.session.scalar(db.select(User).where(User.id == owner["id"]))
+        before = (before.password_hash, before.session_token, before.name)
+    new_client, taken_client = app.test_client(), app.test_client()
+    new = new_client.post("/auth/register", data={
+        "name": "Sam Other", "email": "sal@example.org", "password": "another good one",
+        "confirm": "another good one"})
+    taken = taken_client.post("/auth/register", data={
+        "name": "Sam Other", "email": "SAM@Example.ORG", "password": "another good one",
+        "confirm": "another good one"})
+    new_answer, taken_answer = _answer(new_client, new), _answer(taken_client, taken)
+    assert new_answer[:3] == taken_answer[:3] == (302, "/auth/login", ["session"])
+    assert new_answer[3].replace("sal@", "sam@") == taken_answer[3]
+    for client in (new_client, taken_client):
+        assert client.get("/sets").status_code == 302  # nobody signed in
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 2
+        after = db.session.scalar(db.select(User).where(User.id == owner["id"]))
+        assert (after.password_hash, after.session_token, after.name) == before
+    # The owner's password still works; the newcomer's does not open the owner's account.
+    assert auth.login("sam@example.org", "another good one").status_code == 400
+    assert auth.login("sam@example.org", PASSWORD).status_code == 302
+
+
+def test_a_registration_racing_another_for_the_same_address_gets_the_same_answer(
+        app, client, make_user, monkeypatch):
+    """Two registrations of one new address at once: the unique index decides, no 500."""
+    make_user("learner", email="race@example.org")
+    monkeypatch.setattr(accounts, "find_user", lambda email: None)  # both saw it free
+    response = client.post("/auth/register", data={
+        "name": "R", "email": "race@example.org", "password": "another good one",
+        "confirm": "another good one"})
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
+
+
+def test_cli_still_says_when_an_address_is_taken(runner, make_user):
+    make_user("learner", email="taken@example.org")
+    result = runner.invoke(args=["users", "create", "Taken@example.org"], input=PASSWORD + "\n")
+    assert result.exit_code == 1 and "already exists" in result.output
 
 
 @pytest.mark.parametrize("length, ok", [(7, False), (8, True), (64, True), (128, True), (129, False)])
@@ -80,10 +129,10 @@ def test_logout_ends_the_session_even_for_a_replayed_cookie(client, auth, app):
 
 
 def test_sign_in_starts_a_new_session(client, auth):
-    client.get("/auth/login")
+    auth.register(sign_in=False)
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
-    auth.register()
+    auth.login()
     with client.session_transaction() as sess:
         assert "planted" not in sess
 
@@ -136,7 +185,6 @@ def test_repeated_failed_sign_ins_are_throttled(tmp_path):
     client = app.test_client()
     client.post("/auth/register", data={"name": "T", "email": "t@example.org",
                                         "password": PASSWORD, "confirm": PASSWORD})
-    client.post("/auth/logout")
     statuses = [client.post("/auth/login", data={"email": "t@example.org", "password": "guess 1234"})
                 .status_code for _ in range(4)]
     assert statuses == [400, 400, 400, 429]
@@ -327,3 +375,20 @@ def test_cli_applies_the_same_password_policy(runner, app, password, message):
     assert message in result.output
     with app.app_context():
         assert accounts.find_user("ana.lopez@clinic.example") is None
+
+
+def test_registration_is_throttled_per_address(throttled):
+    app = throttled(REGISTER_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+
+    def register(i, address):
+        return client.post("/auth/register", environ_base={"REMOTE_ADDR": address}, data={
+            "name": "N", "email": f"probe{i}@example.org", "password": PASSWORD,
+            "confirm": PASSWORD}).status_code
+
+    assert [register(i, ATTACKER) for i in range(5)] == [302, 302, 302, 429, 429]
+    assert register(9, OWNER) == 302
+    with app.app_context():
+        assert accounts.find_user("probe3@example.org") is None
+        assert accounts.find_user("probe9@example.org") is not None
+    assert client.get("/auth/register", environ_base={"REMOTE_ADDR": ATTACKER}).status_code == 200

@@ -359,6 +359,7 @@ def test_register_ignores_extra_fields(app, client, make_user, extra):
         "confirm": PASSWORD, **extra,
     })
     assert response.status_code == 302
+    sign_in(client, "mallory@example.org")
     with app.app_context():
         user = accounts.find_user("mallory@example.org")
         assert user.role == "learner"
