@@ -33,7 +33,7 @@ def normalise_email(email: str) -> str:
 
 
 COMMON_MESSAGE = ("This is one of the most common passwords, the first ones attackers try. "
-                           "Choose another.")
+                  "Choose another.")
 GUESSABLE_MESSAGE = ("This password is too easy to guess: a single word or name, or a repeated or "
                      "sequential pattern. A few unrelated words make a strong one.")
 PERSONAL_MESSAGE = "Your password must not be your e-mail address or your name."
@@ -69,8 +69,8 @@ def password_problems(password: str, email: str = "", name: str = "") -> list[st
         return [COMMON_MESSAGE]
     from zxcvbn import zxcvbn
 
-    # zxcvbn refuses input over 72 characters; any password that long is not guessable
-    # from its first 72 alone, so the estimate for the start is the cautious one.
+    # zxcvbn refuses input over 72 characters; guessing the first 72 is never harder than
+    # guessing the whole, so their estimate is a safe lower bound.
     estimate = zxcvbn(password[:72], user_inputs=sorted(personal))
     if float(estimate["guesses"]) < 1000:
         return [GUESSABLE_MESSAGE]
