@@ -6,31 +6,37 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .web import REQUEST_LIMITS, apply_proxy_fix, private_files, register_error_pages, register_request_checks
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: defaults, then instance config.py and QUIZ_* env vars, then test overrides."""
-    app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=_database_url(app),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # Throttles; the store is per process unless RATELIMIT_STORAGE_URI names a shared one.
+        RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_RATE_LIMIT="10 per minute;100 per day",
+        LOGIN_RATE_LIMIT="10 per minute;100 per day",  # failed sign-ins per client address
+        LOGIN_ACCOUNT_RATE_LIMIT="5 per minute;20 per hour",  # ... per (address, account)
+        REGISTER_RATE_LIMIT="5 per minute;50 per day",  # registrations per client address
         # CSRF tokens live as long as the session (which sign-out ends), so a learner who
         # spends more than an hour on a set does not lose answers to an expired token.
         WTF_CSRF_TIME_LIMIT=None,
+        TRUSTED_PROXIES=0,  # proxy hops in front of the app whose X-Forwarded-* to believe
+        **REQUEST_LIMITS,
         BANK_PATH=str(Path(app.root_path).parent / "question_bank"),
     )
     if test_config is None:
@@ -38,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("QUIZ")
     else:
         app.config.from_mapping(test_config)
+    private_files(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
@@ -46,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
 
+    register_request_checks(app)  # first: before any extension's hook reads the request
+    apply_proxy_fix(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
@@ -65,7 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     register_filters(app)
     _register_security_headers(app)
-    _register_error_pages(app)
+    register_error_pages(app)
     return app
 
 
@@ -120,25 +129,3 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
-
-
-def _register_error_pages(app: Flask) -> None:
-    from flask_wtf.csrf import CSRFError
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        message = "Your form expired or was not sent from this site. Reload the page and try again."
-        return render_template("error.html", code=400, message=message), 400
-
-    for code, message in {
-        400: "The request could not be understood.",
-        403: "You do not have access to this page.",
-        404: "We could not find that page.",
-        405: "That action is not allowed here.",
-        409: "That change conflicts with the current state. Reload and try again.",
-        429: "Too many attempts in a short time. Wait a minute, then try again.",
-    }.items():
-        app.register_error_handler(
-            code, lambda e, c=code, m=message: (render_template("error.html", code=c,
-                                                                message=m), c)
-        )

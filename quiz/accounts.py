@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import ROLES, User
@@ -22,15 +24,63 @@ class AccountError(ValueError):
     """A problem with account data that the user can fix."""
 
 
+class EmailTaken(AccountError):
+    """The address already has an account (told to administrators, never to the public)."""
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_rules(password: str) -> None:
+COMMON_MESSAGE = ("This is one of the most common passwords, the first ones attackers try. "
+                  "Choose another.")
+GUESSABLE_MESSAGE = ("This password is too easy to guess: a single word or name, or a repeated or "
+                     "sequential pattern. A few unrelated words make a strong one.")
+PERSONAL_MESSAGE = "Your password must not be your e-mail address or your name."
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords, as shipped (lower-cased) with the zxcvbn package."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problems(password: str, email: str = "", name: str = "") -> list[str]:
+    """What is wrong with a new password, per NIST SP 800-63B; empty if it is acceptable.
+
+    At least MIN_PASSWORD and at most MAX_PASSWORD characters (any characters, spaces
+    included, no composition rules); not a commonly used password; not one guessable in
+    under a thousand tries (a dictionary word, a repeat or a sequence, by zxcvbn's
+    estimate); not the account's e-mail address, its local part, or the person's name.
+    The one password policy: registration and `users create` both use it.
+    """
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+        return [f"Passwords need at least {MIN_PASSWORD} characters."]
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"Passwords can have at most {MAX_PASSWORD} characters.")
+        return [f"Passwords can have at most {MAX_PASSWORD} characters."]
+    folded = password.strip().casefold()
+    email = normalise_email(email)
+    personal = {email, email.partition("@")[0], name.strip().casefold()} - {""}
+    if folded in personal or folded.replace(" ", "") in {p.replace(" ", "") for p in personal}:
+        return [PERSONAL_MESSAGE]
+    if folded in _common_passwords():
+        return [COMMON_MESSAGE]
+    from zxcvbn import zxcvbn
+
+    # zxcvbn refuses input over 72 characters; guessing the first 72 is never harder than
+    # guessing the whole, so their estimate is a safe lower bound.
+    estimate = zxcvbn(password[:72], user_inputs=sorted(personal))
+    if float(estimate["guesses"]) < 1000:
+        return [GUESSABLE_MESSAGE]
+    return []
+
+
+def check_password_policy(password: str, email: str = "", name: str = "") -> None:
+    problems = password_problems(password, email, name)
+    if problems:
+        raise AccountError(" ".join(problems))
 
 
 def find_user(email: str) -> User | None:
@@ -38,19 +88,37 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(email: str, password: str, name: str, role: str = "learner") -> User:
+    """A new account; EmailTaken if the address has one (checked again by the unique index)."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise AccountError("Enter a valid e-mail address.")
     if role not in ROLES:
         raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
-    check_password_rules(password)
+    check_password_policy(password, email, name)
+    # Hashed before the look-up, so a taken address costs the same slow hash as a new one.
+    password_hash = _hasher.hash(password)
     if find_user(email) is not None:
-        raise AccountError("An account with this e-mail address already exists.")
+        raise EmailTaken("An account with this e-mail address already exists.")
     user = User(email=email, name=name.strip()[:100] or email.split("@")[0],
-                password_hash=_hasher.hash(password), role=role)
-    db.session.add(user)
-    db.session.flush()
+                password_hash=password_hash, role=role)
+    try:
+        with db.session.begin_nested():  # a concurrent registration of the same address loses here
+            db.session.add(user)
+    except IntegrityError:
+        raise EmailTaken("An account with this e-mail address already exists.") from None
     return user
+
+
+def register_learner(email: str, password: str, name: str) -> None:
+    """Self-registration, which never tells whether an address already has an account.
+
+    A new address gets a learner account; a taken one changes nothing (the existing
+    account keeps its password and sessions). The caller answers both alike.
+    """
+    try:
+        create_user(email, password, name)
+    except EmailTaken:
+        pass
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -117,10 +117,15 @@ class AuthActions:
     def __init__(self, client):
         self._client = client
 
-    def register(self, email="learner@example.org", password=PASSWORD, name="Lee Learner"):
-        return self._client.post("/auth/register", data={
+    def register(self, email="learner@example.org", password=PASSWORD, name="Lee Learner",
+                 sign_in=True):
+        """Register, then (as a person would, and unless told not to) sign in; the register response."""
+        response = self._client.post("/auth/register", data={
             "name": name, "email": email, "password": password, "confirm": password,
         })
+        if sign_in and response.status_code == 302:
+            self.login(email, password)
+        return response
 
     def login(self, email="learner@example.org", password=PASSWORD):
         return self._client.post("/auth/login", data={"email": email, "password": password})

@@ -104,7 +104,9 @@ ROUTES: list[Route] = [
     Route("POST", "/", expect(everyone=NOT_ALLOWED)),
     # Accounts
     Route("GET", "/auth/register", expect(anonymous=OK, signed_in=CATALOGUE)),
-    Route("POST", "/auth/register", expect(everyone=CATALOGUE), data=REGISTER_DATA),
+    # Registering never signs in (a taken address must get the same answer as a new one).
+    Route("POST", "/auth/register", expect(anonymous=to("/auth/login"), signed_in=CATALOGUE),
+          data=REGISTER_DATA),
     Route("GET", "/auth/login", expect(anonymous=OK, signed_in=CATALOGUE)),
     Route("POST", "/auth/login", expect(everyone=CATALOGUE), data=LOGIN_DATA),
     Route("POST", "/auth/logout", expect(anonymous=LOGIN, signed_in=to("/auth/login"))),

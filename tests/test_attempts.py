@@ -160,6 +160,8 @@ def test_concurrent_submits_score_once(tmp_path):
     setup = app.test_client()
     setup.post("/auth/register", data={"name": "R", "email": "r@example.org",
                                        "password": "racing-password", "confirm": "racing-password"})
+    # Registering does not sign in (it must not tell a taken address from a new one).
+    setup.post("/auth/login", data={"email": "r@example.org", "password": "racing-password"})
     attempt_id = flows.start(setup, "alpha")
     its = flows.items(app, attempt_id)
     cookie = setup.get_cookie("session").value

@@ -32,6 +32,8 @@ def _learner(app, email="l@example.org"):
     client = app.test_client()
     client.post("/auth/register", data={"name": "L", "email": email, "password": "long enough pw",
                                         "confirm": "long enough pw"})
+    # Registering does not sign in (it must not tell a taken address from a new one).
+    client.post("/auth/login", data={"email": email, "password": "long enough pw"})
     client.get("/sets")
     return client
 

@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import encode_multipart
 
 from quiz import accounts
 from quiz.attempts import start_attempt
@@ -338,6 +340,7 @@ def test_register_ignores_extra_fields(app, client, make_user, extra):
         "confirm": PASSWORD, **extra,
     })
     assert response.status_code == 302
+    sign_in(client, "mallory@example.org")
     with app.app_context():
         user = accounts.find_user("mallory@example.org")
         assert user.role == "learner"
@@ -674,3 +677,288 @@ def test_login_follows_a_local_next(client, make_user):
                            data={"email": user["email"], "password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/progress"
+
+
+# --- (g) request limits -------------------------------------------------------------------
+
+def _users(app) -> int:
+    return count(app, User)
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/register"])
+def test_a_40_mb_post_is_refused_before_it_is_read(app, client, make_user, path):
+    make_user("learner", email="victim@example.org")
+    huge = "x" * (40 * 1024 * 1024)
+    response = client.post(path, data={"email": "victim@example.org", "password": PASSWORD,
+                                       "confirm": PASSWORD, "name": huge})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert _users(app) == 1
+    assert client.get("/sets").status_code == 302  # nobody signed in
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_a_5000_field_post_is_refused(app, client, encoding):
+    data = {"name": "Many", "email": "many@example.org", "password": PASSWORD, "confirm": PASSWORD}
+    data.update({f"f{i}": "1" for i in range(5000)})
+    if encoding == "multipart":
+        # Encoded here, as bytes: the test client would spool a body this size to a temporary
+        # file that it never closes.
+        boundary, body = encode_multipart(MultiDict(data))
+        response = client.post("/auth/register", data=body,
+                               content_type=f"multipart/form-data; boundary={boundary}")
+    else:
+        response = client.post("/auth/register", data=data)
+    assert response.status_code == 413
+    assert _users(app) == 0
+
+
+@pytest.mark.small_bank
+def test_a_5000_field_attempt_post_saves_nothing(app, client, auth, make_user):
+    user = make_user("learner")
+    attempt_id = open_attempt(app, user["id"])
+    auth.login(user["email"])
+    before = attempt_state(app, attempt_id)
+    data = {**answer_form(app, attempt_id), "save": "Save",
+            **{f"junk{i}": "1" for i in range(5000)}}
+    assert client.post(f"/attempts/{attempt_id}", data=data).status_code == 413
+    assert attempt_state(app, attempt_id) == before
+
+
+def _big_questions() -> list[dict]:
+    """25 questions with many fields each: the largest attempt forms a bank may well hold."""
+    questions = []
+    for i in range(25):
+        qid = f"alpha-{i + 1:03}"
+        if i % 3 == 0:
+            q = bankgen.ordering(qid)
+            q["steps"] = [{"id": f"a-rather-long-step-id-{n:02}", "text": f"Step {n}",
+                           "feedback": "Why."} for n in range(1, 11)]
+        elif i % 3 == 1:
+            q = bankgen.matching(qid)
+            q["pairs"] = [{"id": f"a-rather-long-pair-id-{n:02}", "text": f"Pair {n}",
+                           "match": "yes" if n % 2 else "no", "feedback": "Listed."}
+                          for n in range(1, 11)]
+        else:
+            q = bankgen.multiple(qid, correct=tuple("abcdefgh"), n=8)
+        questions.append(q)
+    return questions
+
+
+def test_the_largest_legitimate_forms_stay_well_within_the_limits(tmp_path, bank_app):
+    from urllib.parse import urlencode
+
+    app = bank_app(questions={"alpha": _big_questions(), "beta": [bankgen.single("beta-001")]})
+    learner = new_user(app, "learner@example.org")
+    attempt_id = open_attempt(app, learner)
+    client = app.test_client()
+    sign_in(client, "learner@example.org")
+    data = {**answer_form(app, attempt_id), "csrf_token": "x" * 100, "finish": "Submit answers"}
+    pairs = [(k, v) for k, vs in data.items() for v in (vs if isinstance(vs, list) else [vs])]
+    body = urlencode(pairs)
+    assert len(pairs) > 200  # the case is really large
+    assert len(pairs) * 3 < app.config["MAX_FORM_PARTS"]
+    assert len(body) * 3 < app.config["MAX_FORM_MEMORY_SIZE"] < app.config["MAX_CONTENT_LENGTH"]
+    for encoding in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        response = client.post(f"/attempts/{attempt_id}", data={**data, "save": "Save"},
+                               content_type=encoding)
+        assert response.status_code == 302, (encoding, response.status_code)
+    response = client.post(f"/attempts/{attempt_id}", data=data)
+    assert response.status_code == 302
+    assert attempt_state(app, attempt_id)[4] == 100
+
+
+# --- (h) path and form values in range ----------------------------------------------------
+
+OUT_OF_RANGE = ["2147483648", "4294967296", "9223372036854775807", "9223372036854775808",
+                "99999999999999999999999999", "1" + "0" * 5000, "0", "-1", "\u0661", "\uff11",
+                "1.0", "0x10", " 1"]
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+@pytest.mark.parametrize(("method", "pattern"), [
+    ("GET", "/attempts/{}"), ("POST", "/attempts/{}"), ("GET", "/attempts/{}/review"),
+    ("GET", "/learners/{}/progress"),
+])
+def test_ids_out_of_range_are_404(app, client, make_user, value, method, pattern):
+    staff = make_user("admin")
+    sign_in(client, staff["email"])
+    response = client.open(pattern.format(value), method=method, data={"save": "Save"})
+    assert response.status_code == 404
+    assert "We could not find that page" in response.get_data(as_text=True)
+
+
+@pytest.mark.small_bank
+def test_the_largest_id_in_range_is_a_plain_404(app, client, make_user):
+    sign_in(client, make_user("admin")["email"])
+    assert client.get("/attempts/2147483647").status_code == 404
+    assert client.get("/learners/2147483647/progress").status_code == 404
+
+
+def test_every_numeric_route_parameter_is_range_checked(app):
+    from werkzeug.routing.converters import NumberConverter
+
+    from quiz.web import MAX_ID, IdConverter
+
+    numeric = []
+    for rule in app.url_map.iter_rules():
+        for name, converter in (rule._converters or {}).items():
+            assert not isinstance(converter, NumberConverter), f"{rule.rule}: <{name}> is unbounded"
+            if isinstance(converter, IdConverter):
+                numeric.append(rule.rule)
+    assert len(numeric) >= 3, numeric
+    assert MAX_ID == 2**31 - 1
+
+
+NUL_CASES = [
+    ("GET", "/auth/login", {"next": "/sets\x00"}, None),
+    ("GET", "/auth/login", {"x\x00": "1"}, None),
+    ("POST", "/auth/login", None, {"email": "victim@example.org\x00", "password": PASSWORD}),
+    ("POST", "/auth/login", None, {"email": "victim@example.org", "password": PASSWORD + "\x00"}),
+    ("POST", "/auth/register", None, {"name": "N\x00", "email": "n@example.org",
+                                      "password": PASSWORD, "confirm": PASSWORD}),
+    ("POST", "/auth/register", None, {"name": "N", "email": "n@example.org", "password": PASSWORD,
+                                      "confirm": PASSWORD, "extra\x00": ""}),
+    ("GET", "/sets/alpha\x00", None, None),
+    ("GET", "/sets/al%00pha", None, None),
+    ("POST", "/sets/alpha%00/start", None, None),
+]
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize(("method", "path", "query", "form"), NUL_CASES)
+def test_nul_bytes_anywhere_are_400_and_change_nothing(app, client, make_user, method, path, query,
+                                                       form):
+    user = make_user("learner", email="victim@example.org")
+    if path.startswith("/sets"):
+        sign_in(client, user["email"])
+    response = client.open(path, method=method, query_string=query, data=form)
+    assert response.status_code == 400, response.status_code
+    assert _users(app) == 1
+    assert count(app, Attempt) == 0
+    if not path.startswith("/sets"):
+        assert client.get("/sets").status_code == 302  # nobody signed in
+
+
+@pytest.mark.small_bank
+def test_a_nul_byte_in_an_answer_is_400_and_saves_nothing(app, client, auth, make_user):
+    user = make_user("learner")
+    attempt_id = open_attempt(app, user["id"])
+    auth.login(user["email"])
+    before = attempt_state(app, attempt_id)
+    data = {key: (value + "\x00" if isinstance(value, str) else value)
+            for key, value in answer_form(app, attempt_id).items()}
+    for button in ("save", "finish"):
+        response = client.post(f"/attempts/{attempt_id}", data={**data, button: "Go"})
+        assert response.status_code == 400
+    assert attempt_state(app, attempt_id) == before
+
+
+# --- (i) error pages and private files ----------------------------------------------------
+
+@pytest.fixture
+def failing_app(tmp_path):
+    """The app as in production (exceptions become 500 pages) with a view that fails after a write."""
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), PROPAGATE_EXCEPTIONS=False)
+    seen = {}
+
+    def write_then_fail():
+        user = User(email="ghost@example.org", name="Ghost", password_hash="x", role="admin")
+        db.session.add(user)
+        db.session.flush()
+        seen["user"] = user
+        raise RuntimeError("boom after a write")
+
+    def break_the_transaction():
+        db.session.add(User(email="ghost@example.org", name="Ghost", password_hash="x"))
+        db.session.flush()
+        db.session.add(User(email="ghost@example.org", name="Twin", password_hash="x"))
+        db.session.flush()  # IntegrityError: the transaction is now unusable
+
+    app.add_url_rule("/test/fail", view_func=write_then_fail)
+    app.add_url_rule("/test/break", view_func=break_the_transaction)
+
+    @app.teardown_request
+    def record(exc):
+        # What the error handler left: the flushed row must be gone before teardown.
+        if "user" in seen:
+            from sqlalchemy import inspect as sa_inspect
+            seen["persistent_at_teardown"] = sa_inspect(seen["user"]).persistent
+
+    yield app, seen
+    _teardown(app)
+
+
+def assert_own_page(response, text: str) -> None:
+    html = response.get_data(as_text=True)
+    assert "IASTM Quiz</title>" in html and 'class="site"' in html, html[:300]
+    assert text in html
+    assert "Traceback" not in html and "RuntimeError" not in html and "boom" not in html
+    assert_security_headers(response)
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_failing_view_gets_our_500_page_and_writes_nothing(failing_app, signed_in):
+    app, seen = failing_app
+    new_user(app, "learner@example.org")
+    client = app.test_client()
+    if signed_in:
+        sign_in(client, "learner@example.org")
+    response = client.get("/test/fail")
+    assert response.status_code == 500
+    assert_own_page(response, "Something went wrong on our side")
+    assert seen["persistent_at_teardown"] is False  # rolled back by the handler
+    assert count(app, User, User.email == "ghost@example.org") == 0
+    if signed_in:
+        assert "Learner" in response.get_data(as_text=True)  # the page still knows who is here
+
+
+def test_a_broken_transaction_still_gets_our_500_page(failing_app):
+    app, _ = failing_app
+    new_user(app, "learner@example.org")
+    client = app.test_client()
+    sign_in(client, "learner@example.org")
+    response = client.get("/test/break")
+    assert response.status_code == 500
+    assert_own_page(response, "Something went wrong on our side")
+    assert count(app, User, User.email == "ghost@example.org") == 0
+    assert client.get("/sets").status_code == 200  # the next request is fine
+
+
+@pytest.mark.small_bank
+@pytest.mark.parametrize(("request_args", "status", "text"), [
+    ({"path": "/attempts/not-a-number"}, 404, "We could not find that page"),
+    ({"path": "/auth/login", "query_string": {"next": "\x00"}}, 400, "could not be understood"),
+    ({"path": "/auth/login", "method": "POST", "data": {"email": "x" * 300_000}}, 413, "too large"),
+])
+def test_friendly_error_pages(client, request_args, status, text):
+    response = client.open(**request_args)
+    assert response.status_code == status
+    assert_own_page(response, text)
+
+
+def test_sqlite_database_and_instance_folder_are_private(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from quiz import create_app
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    instance = tmp_path / "instance"
+    old_umask = os.umask(0o022)  # a usual umask: without care the files would be world-readable
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "x"}, instance_path=str(instance))
+        with app.app_context():
+            db.create_all()
+            assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
+            files = sorted(instance.glob("quiz.sqlite*"))
+            assert [f.name for f in files][:1] == ["quiz.sqlite"]
+            for path in files:  # the database, and its -wal and -shm files while open
+                assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+            db.engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700

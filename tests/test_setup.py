@@ -45,7 +45,9 @@ def test_init_creates_schema_loads_bank_and_is_idempotent(tmp_path):
     assert "0 new, 0 revised, 6 unchanged" in second.output
     client = app.test_client()
     client.post("/auth/register", data={"name": "N", "email": "n@example.org",
-                                        "password": "password123", "confirm": "password123"})
+                                        "password": "n is for night", "confirm": "n is for night"})
+    # Registering does not sign in (it must not tell a taken address from a new one).
+    client.post("/auth/login", data={"email": "n@example.org", "password": "n is for night"})
     assert b"Alpha set" in client.get("/sets").data
 
 

@@ -74,7 +74,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@bp.route("/attempts/<id:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
@@ -130,7 +130,7 @@ def _visible_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-@bp.route("/attempts/<int:attempt_id>/review")
+@bp.route("/attempts/<id:attempt_id>/review")
 @login_required
 def review(attempt_id: int):
     attempt = _visible_attempt(attempt_id)
@@ -159,7 +159,7 @@ def my_progress():
     return _progress_page(current_user)
 
 
-@bp.route("/learners/<int:user_id>/progress")
+@bp.route("/learners/<id:user_id>/progress")
 @login_required
 def learner_progress(user_id: int):
     if user_id != current_user.id and not current_user.is_staff:
