@@ -22,7 +22,7 @@ def _clean():
     q["prompt"] = "Which tissue does the article list first?"
     q["choices"][0]["text"] = "Fascia, the connective tissue"
     q["choices"][1]["text"] = "Cartilage of the knee joint"
-    q["choices"][2]["text"] = "Bone marrow of long bones"
+    q["choices"][2]["text"] = "Bone marrow inside the long bones"  # the key is not the longest (R1)
     return q
 
 
@@ -121,7 +121,7 @@ def test_missing_feedback_is_an_error_not_only_a_warning(tmp_path):
 
 def test_strict_check_fails_on_warnings(tmp_path, runner):
     q = _clean()
-    q["choices"][2]["text"] = "None of the above"
+    q["choices"][1]["text"] = "None of the above"
     root = bankgen.write_bank(tmp_path / "bank", questions=_bank_with(q), sets=bankgen.default_sets(draw=1))
     relaxed = runner.invoke(args=["bank", "check", str(root)])
     assert relaxed.exit_code == 0 and "1 warning(s)" in relaxed.output
