@@ -10,7 +10,7 @@ import yaml
 from quiz.bank import files, read_bank
 from quiz.bank.loader import load_bank
 from quiz.extensions import db
-from quiz.models import Question, QuestionRevision, QuestionSet, RevisionKeyPoint
+from quiz.models import KeyPoint, Question, QuestionRevision, QuestionSet, RevisionKeyPoint, Topic
 
 from . import bankgen
 
@@ -534,3 +534,33 @@ def test_recursion_error_from_the_parser_is_a_problem(tmp_path, monkeypatch):
                 "prompt: " + "[" * 10_000 + "]" * 10_000)
     assert _problems(root) == ["questions/alpha.yaml: -: file: is not valid YAML: nests too deeply "
                                "to read"]
+
+
+@pytest.mark.small_bank
+def test_texts_at_every_limit_fit_the_database(app, tmp_path):
+    """Each text at its documented maximum (in non-ASCII characters) loads and reads back whole."""
+    wide = "é" * 3000
+    questions = bankgen.default_questions()
+    q = questions["alpha"][0]
+    q["prompt"], q["explanation"] = wide[:2000], wide[:3000]
+    q["choices"][0]["text"], q["choices"][0]["feedback"] = wide[:500], wide[:1000]
+    topics = [dict(t) for t in bankgen.TOPICS]
+    topics[0].update(title=wide[:200], description=wide[:1000])
+    key_points = [dict(k) for k in bankgen.KEY_POINTS]
+    key_points[0]["text"] = wide[:500]
+    sets = bankgen.default_sets()
+    sets[0].update(title=wide[:200], description=wide[:1000])
+    root = bankgen.write_bank(tmp_path / "wide", questions=questions, topics=topics,
+                              key_points=key_points, sets=sets)
+    bank, problems = read_bank(root)
+    assert problems == []
+    with app.app_context():
+        load_bank(bank)
+        db.session.commit()
+        db.session.expire_all()
+        revision = db.session.get(Question, "alpha-001").current_revision
+        assert revision.prompt == wide[:2000] and revision.explanation == wide[:3000]
+        assert revision.data["choices"][0]["text"] == wide[:500]
+        assert db.session.get(QuestionSet, "alpha").title == wide[:200]
+        assert db.session.get(Topic, "alpha").description == wide[:1000]
+        assert db.session.get(KeyPoint, "kp-one").text == wide[:500]
