@@ -22,9 +22,9 @@ from . import grading
 
 Problem = tuple[str, str]  # (field, message)
 ENTRY_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch: "a\n" is no id
-# The longest text each entry field may hold (question_bank/README.md, "Text limits").
+# The longest text each entry field may hold (question_bank/README.md, "What the checker refuses").
 ENTRY_TEXT_MAX = {"text": 500, "feedback": 1000}
-# Control characters other than newline and tab; text of only these (or spaces) counts as empty.
+# Control characters other than newline and tab, and the zero-width characters that alone are no text.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INVISIBLE_TABLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # zero-width
 

@@ -1,7 +1,10 @@
 """Read a bank folder from disk and validate it into a Bank, or a list of Problems.
 
 This is the one validator for bank content: the loader and anything that edits
-questions go through `validate_question`.
+questions go through `validate_question`. Whatever a file holds, the result is a list of
+`file: item: field: message` Problems, never a traceback: keys given twice, nesting deeper
+than MAX_DEPTH, characters YAML refuses, ids that do not match in full, lists or mappings
+where text or an id belongs, control and zero-width-only text, and text over its limit.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from ..question_types import TYPES, _shown, text_problem
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # always with fullmatch: "abc\n" is no id
 DIFFICULTIES = ("easy", "medium", "hard")
-# The longest text each field may hold (question_bank/README.md, "Text limits"); choice, option,
-# pair and step texts and feedback are limited in question_types.ENTRY_TEXT_MAX.
+# The longest text each field may hold (question_bank/README.md, "What the checker refuses"); choice,
+# option, pair and step texts and feedback are limited in question_types.ENTRY_TEXT_MAX.
 TITLE_MAX = 200  # the database column's size: longer titles are refused here, not by the database
 DESCRIPTION_MAX = 1000
 KEY_POINT_TEXT_MAX = 500
