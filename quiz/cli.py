@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from . import accounts
 from .bank import read_bank
 from .bank.coverage import MIN_QUESTIONS_PER_KEY_POINT, coverage
+from .bank.cues import cue_check
 from .bank.export import export_bank
 from .bank.lint import lint_bank
 from .bank.loader import load_bank
@@ -41,14 +42,18 @@ def _read_or_exit(path: str | None, consequence: str = "fix them and run again")
 @click.argument("path", required=False)
 @click.option("--strict", is_flag=True, help="Fail on item-writing warnings too.")
 def bank_check(path: str | None, strict: bool) -> None:
-    """Validate the bank files and lint the items; one line per problem.
+    """Validate the bank files, lint the items and check for cues; one line per problem.
 
-    Exits non-zero on any error, or with --strict on any warning.
+    Prints the cue figures (quiz/bank/cues.py) before the summary. Exits non-zero on any
+    error, or with --strict on any warning, cue warnings included.
     """
     bank = _read_or_exit(path)
-    warnings = lint_bank(bank)
+    cues = cue_check(bank)
+    warnings = lint_bank(bank) + cues.warnings
     for warning in warnings:
         click.echo(str(warning), err=True)
+    for figure in cues.figures:
+        click.echo(figure)
     click.echo(f"{len(bank.questions)} questions, {len(bank.topics)} topics, {len(bank.sets)} sets, "
                f"{len(bank.key_points)} key points: no errors, {len(warnings)} warning(s).")
     if strict and warnings:

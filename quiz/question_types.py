@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import reprlib
 import secrets
 from abc import ABC, abstractmethod
 from typing import Any
@@ -21,7 +22,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from . import grading
 
 Problem = tuple[str, str]  # (field, message)
-ENTRY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+ENTRY_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch: "a\n" is no id
+# The longest text each entry field may hold (question_bank/README.md, "What the checker refuses").
+ENTRY_TEXT_MAX = {"text": 500, "feedback": 1000}
+# Control characters other than newline and tab, and the zero-width characters that alone are no text.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_INVISIBLE_TABLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # zero-width
 
 
 # Answer tokens: what the browser sees and sends instead of the bank's ids. Upper case, so a
@@ -55,7 +61,40 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
+    return text_problem(value) is None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def text_problem(value: Any, max_length: int | None = None) -> str | None:
+    """Why value is not acceptable bank text (a message for a Problem), or None if it is."""
+    if value is None:
+        return "is missing or empty"
+    if not isinstance(value, str):
+        return f"must be text, not {_kind(value)}"
+    control = _CONTROL_RE.search(value)
+    if control:
+        return f"contains the control character U+{ord(control.group()):04X}"
+    if not value.translate(_INVISIBLE_TABLE).strip():
+        return "is missing or empty"
+    if max_length is not None and len(value) > max_length:
+        return f"is longer than {max_length} characters"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, quoted, short, and safe to build whatever its nesting."""
+    return repr(value) if isinstance(value, str) and len(value) <= 60 else reprlib.repr(value)
 
 
 def _check_entries(entries: Any, field: str, keys: tuple[str, ...], min_count: int) -> list[Problem]:
@@ -73,16 +112,17 @@ def _check_entries(entries: Any, field: str, keys: tuple[str, ...], min_count: i
         if unknown:
             problems.append((where, f"unknown field(s): {', '.join(sorted(map(str, unknown)))}"))
         entry_id = entry.get("id")
-        if not isinstance(entry_id, str) or not ENTRY_ID_RE.match(entry_id):
+        if not isinstance(entry_id, str) or not ENTRY_ID_RE.fullmatch(entry_id):
             problems.append((f"{where}.id", "is missing or not lowercase letters, digits, dashes"))
         elif entry_id in seen:
             problems.append((f"{where}.id", f"duplicate id '{entry_id}'"))
         else:
             seen.add(entry_id)
-        if not _is_text(entry.get("text")):
-            problems.append((f"{where}.text", "is missing or empty"))
-        if "feedback" in keys and not _is_text(entry.get("feedback")):
-            problems.append((f"{where}.feedback", "is missing or empty"))
+        for key in ("text", "feedback"):
+            if key in keys:
+                message = text_problem(entry.get(key), ENTRY_TEXT_MAX[key])
+                if message:
+                    problems.append((f"{where}.{key}", message))
     return problems
 
 
@@ -301,8 +341,9 @@ class Matching(QuestionType):
             return problems
         option_ids = {o["id"] for o in raw["options"]}
         for i, pair in enumerate(raw["pairs"]):
-            if pair.get("match") not in option_ids:
-                problems.append((f"pairs[{i}].match", f"'{pair.get('match')}' is not an option id"))
+            match = pair.get("match")
+            if not isinstance(match, str) or match not in option_ids:
+                problems.append((f"pairs[{i}].match", f"{_shown(match)} is not an option id"))
         return problems
 
     def data(self, raw):

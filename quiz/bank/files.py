@@ -1,7 +1,10 @@
 """Read a bank folder from disk and validate it into a Bank, or a list of Problems.
 
 This is the one validator for bank content: the loader and anything that edits
-questions go through `validate_question`.
+questions go through `validate_question`. Whatever a file holds, the result is a list of
+`file: item: field: message` Problems, never a traceback: keys given twice, nesting deeper
+than MAX_DEPTH, characters YAML refuses, ids that do not match in full, lists or mappings
+where text or an id belongs, control and zero-width-only text, and text over its limit.
 """
 
 from __future__ import annotations
@@ -12,16 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ..question_types import TYPES
+from ..question_types import TYPES, _shown, text_problem
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # always with fullmatch: "abc\n" is no id
 DIFFICULTIES = ("easy", "medium", "hard")
+# The longest text each field may hold (question_bank/README.md, "What the checker refuses"); choice,
+# option, pair and step texts and feedback are limited in question_types.ENTRY_TEXT_MAX.
 TITLE_MAX = 200  # the database column's size: longer titles are refused here, not by the database
+DESCRIPTION_MAX = 1000
+KEY_POINT_TEXT_MAX = 500
+PROMPT_MAX = 2000
+EXPLANATION_MAX = 3000
+MAX_DEPTH = 20  # nesting levels a bank file may use; deeper input is refused, not recursed into
 QUESTION_KEYS = {
     "id", "type", "difficulty", "source", "key_points", "scenario", "prompt", "explanation",
     "choices", "options", "pairs", "steps",
 }
+KEY_POINT_KEYS = {"id", "section", "text", "must_know"}
 SET_KEYS = {
     "id", "title", "description", "kind", "topic", "count", "topics", "pass_mark",
     "include_must_know",
@@ -51,6 +63,57 @@ class Bank:
     questions: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _DuplicateKeys(yaml.SafeLoader):
+    """A SafeLoader that notes every key given twice in one mapping (even with equal values),
+    and refuses nesting deeper than MAX_DEPTH instead of recursing into it."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, Any]] = []  # (0-based line, key)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nests deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *base` may be overridden on purpose
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    if key in seen:
+                        self.duplicates.append((key_node.start_mark.line, key))
+                    seen.add(key)
+                except TypeError:
+                    pass  # an unhashable key: the base class reports it
+        return super().construct_mapping(node, deep=deep)
+
+
+def _item_at(root: Any, line: int) -> str:
+    """The id of the list entry (question, set, key point...) whose text holds `line`, or "-"."""
+    if not isinstance(root, MappingNode):
+        return "-"
+    for _, value in root.value:
+        if not isinstance(value, SequenceNode):
+            continue
+        for entry in value.value:
+            if isinstance(entry, MappingNode) and entry.start_mark.line <= line <= entry.end_mark.line:
+                for key, val in entry.value:
+                    if (isinstance(key, ScalarNode) and key.value == "id"
+                            and isinstance(val, ScalarNode) and ID_RE.fullmatch(val.value)):
+                        return val.value
+    return "-"
+
+
 class _Reader:
     def __init__(self, root: Path):
         self.root = root
@@ -65,15 +128,36 @@ class _Reader:
             self.problem(rel, "-", "file", "is missing")
             return None
         try:
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             self.problem(rel, "-", "file", "is not UTF-8 text")
+            return None
+        loader = None
+        try:
+            loader = _DuplicateKeys(text)  # the reader checks every character here
+            root = loader.get_single_node()
+            doc = loader.construct_document(root) if root is not None else None
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+            line = text.count("\n", 0, exc.position) + 1
+            char = f" (U+{exc.character:04X})" if isinstance(exc.character, int) else ""
+            self.problem(rel, "-", f"line {line}", f"is not valid YAML: {exc.reason}{char}")
+            return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else "file"
             reason = getattr(exc, "problem", None) or "invalid YAML"
             self.problem(rel, "-", where, f"is not valid YAML: {reason}")
-        return None
+            return None
+        except RecursionError:
+            self.problem(rel, "-", "file", "is not valid YAML: nests too deeply to read")
+            return None
+        finally:
+            if loader is not None:
+                loader.dispose()
+        for line, key in loader.duplicates:
+            self.problem(rel, _item_at(root, line), f"line {line + 1}",
+                         f"key {_shown(key)} is given twice")
+        return doc
 
     def entries(self, rel: str, doc: Any, key: str) -> list[dict[str, Any]]:
         """The list under `key`, keeping only mapping entries with a valid, unique id."""
@@ -87,8 +171,9 @@ class _Reader:
                 self.problem(rel, f"#{i + 1}", key, "each entry must be a mapping")
                 continue
             entry_id = entry.get("id")
-            label = entry_id if isinstance(entry_id, str) else f"#{i + 1}"
-            if not isinstance(entry_id, str) or not ID_RE.match(entry_id):
+            valid = isinstance(entry_id, str) and ID_RE.fullmatch(entry_id)
+            label = entry_id if valid else _shown(entry_id) if isinstance(entry_id, str) else f"#{i + 1}"
+            if not valid:
                 self.problem(rel, label, "id", "is missing or not lowercase letters, digits, dashes")
             elif entry_id in seen:
                 self.problem(rel, label, "id", "is used twice")
@@ -97,15 +182,13 @@ class _Reader:
                 good.append(entry)
         return good
 
-    def text(self, rel: str, entry: dict, fld: str, required: bool = True,
-             max_length: int | None = None) -> None:
+    def text(self, rel: str, entry: dict, fld: str, max_length: int, required: bool = True) -> None:
         value = entry.get(fld)
         if value is None and not required:
             return
-        if not isinstance(value, str) or not value.strip():
-            self.problem(rel, entry["id"], fld, "is missing or empty")
-        elif max_length and len(value) > max_length:
-            self.problem(rel, entry["id"], fld, f"is longer than {max_length} characters")
+        message = text_problem(value, max_length)
+        if message:
+            self.problem(rel, entry["id"], fld, message)
 
     def boolean(self, rel: str, entry: dict, fld: str) -> None:
         if fld in entry and not isinstance(entry[fld], bool):
@@ -123,23 +206,26 @@ def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
     doc = reader.load_yaml("key_points.yaml")
     bank.sections = reader.entries("key_points.yaml", doc, "sections")
     for section in bank.sections:
-        reader.text("key_points.yaml", section, "title", max_length=TITLE_MAX)
+        reader.text("key_points.yaml", section, "title", TITLE_MAX)
     section_ids = {s["id"] for s in bank.sections}
     bank.key_points = reader.entries("key_points.yaml", doc, "key_points")
     for kp in bank.key_points:
-        reader.text("key_points.yaml", kp, "text")
+        reader.text("key_points.yaml", kp, "text", KEY_POINT_TEXT_MAX)
         reader.boolean("key_points.yaml", kp, "must_know")
         if "safety_critical" in kp:
             reader.problem("key_points.yaml", kp["id"], "safety_critical",
                            "is now called must_know (the article names no safety rules)")
-        if kp.get("section") not in section_ids:
+        elif set(kp) - KEY_POINT_KEYS:
+            unknown = ", ".join(sorted(map(str, set(kp) - KEY_POINT_KEYS)))
+            reader.problem("key_points.yaml", kp["id"], "-", f"unknown field(s): {unknown}")
+        if not isinstance(kp.get("section"), str) or kp["section"] not in section_ids:
             reader.problem("key_points.yaml", kp["id"], "section",
-                           f"'{kp.get('section')}' is not a section id")
+                           f"{_shown(kp.get('section'))} is not a section id")
 
     bank.topics = reader.entries("topics.yaml", reader.load_yaml("topics.yaml"), "topics")
     for topic in bank.topics:
-        reader.text("topics.yaml", topic, "title", max_length=TITLE_MAX)
-        reader.text("topics.yaml", topic, "description", required=False)
+        reader.text("topics.yaml", topic, "title", TITLE_MAX)
+        reader.text("topics.yaml", topic, "description", DESCRIPTION_MAX, required=False)
 
     _read_questions(reader, bank, section_ids)
     # Set sizes are only checked against a clean question list, so one broken question
@@ -165,8 +251,9 @@ def _read_questions(reader: _Reader, bank: Bank, section_ids: set[str]) -> None:
         if doc is None:
             continue
         topic = doc.get("topic") if isinstance(doc, dict) else None
-        if topic not in topic_ids:
-            reader.problem(rel, "-", "topic", f"'{topic}' is not a topic id in topics.yaml")
+        if not isinstance(topic, str) or topic not in topic_ids:
+            reader.problem(rel, "-", "topic", f"{_shown(topic)} is not a topic id in topics.yaml")
+            topic = None
         for question in reader.entries(rel, doc, "questions"):
             if question["id"] in seen:
                 reader.problem(rel, question["id"], "id", f"is also used in {seen[question['id']]}")
@@ -175,7 +262,7 @@ def _read_questions(reader: _Reader, bank: Bank, section_ids: set[str]) -> None:
             problems = validate_question(question, section_ids, kp_ids)
             for fld, message in problems:
                 reader.problem(rel, question["id"], fld, message)
-            if not problems and topic in topic_ids:
+            if not problems and topic is not None:
                 bank.questions.append({**question, "topic": topic, "_file": rel})
 
 
@@ -188,27 +275,31 @@ def validate_question(
     if unknown:
         problems.append(("-", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}"))
     qtype = question.get("type")
-    if qtype not in TYPES:
-        problems.append(("type", f"'{qtype}' is not one of: {', '.join(TYPES)}"))
-    if question.get("difficulty") not in DIFFICULTIES:
+    if not isinstance(qtype, str) or qtype not in TYPES:
+        problems.append(("type", f"{_shown(qtype)} is not one of: {', '.join(TYPES)}"))
+        qtype = None
+    if not isinstance(question.get("difficulty"), str) or question["difficulty"] not in DIFFICULTIES:
         problems.append(("difficulty", f"must be one of: {', '.join(DIFFICULTIES)}"))
-    if question.get("source") not in section_ids:
-        problems.append(("source", f"'{question.get('source')}' is not an article section id"))
+    source = question.get("source")
+    if not isinstance(source, str) or source not in section_ids:
+        problems.append(("source", f"{_shown(source)} is not an article section id"))
     kps = question.get("key_points")
     if not isinstance(kps, list) or not kps:
         problems.append(("key_points", "needs a list of at least one key point id"))
     else:
         for kp in kps:
-            if kp not in key_point_ids:
-                problems.append(("key_points", f"'{kp}' is not a key point id"))
-        if len(set(map(str, kps))) != len(kps):
+            if not isinstance(kp, str) or kp not in key_point_ids:
+                problems.append(("key_points", f"{_shown(kp)} is not a key point id"))
+        named = [kp for kp in kps if isinstance(kp, str)]
+        if len(set(named)) != len(named):
             problems.append(("key_points", "lists a key point twice"))
-    for fld in ("prompt", "explanation"):
-        if not isinstance(question.get(fld), str) or not question[fld].strip():
-            problems.append((fld, "is missing or empty"))
+    for fld, limit in (("prompt", PROMPT_MAX), ("explanation", EXPLANATION_MAX)):
+        message = text_problem(question.get(fld), limit)
+        if message:
+            problems.append((fld, message))
     if "scenario" in question and not isinstance(question["scenario"], bool):
         problems.append(("scenario", "must be true or false"))
-    if qtype in TYPES:
+    if qtype is not None:
         problems += TYPES[qtype].validate(question)
         stray = {"choices", "options", "pairs", "steps"} - set(TYPES[qtype].data_fields)
         stray &= set(question)
@@ -222,8 +313,8 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_o
     unknown = set(qset) - SET_KEYS
     if unknown:
         reader.problem(rel, sid, "-", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    reader.text(rel, qset, "title", max_length=TITLE_MAX)
-    reader.text(rel, qset, "description", required=False)
+    reader.text(rel, qset, "title", TITLE_MAX)
+    reader.text(rel, qset, "description", DESCRIPTION_MAX, required=False)
     reader.boolean(rel, qset, "include_must_know")
     topic_ids = [t["id"] for t in bank.topics]
     pass_mark = qset.get("pass_mark")
@@ -233,14 +324,15 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_o
         reader.problem(rel, sid, "pass_mark", "must be a whole percentage from 1 to 100")
     kind = qset.get("kind")
     if kind == "topic":
-        if qset.get("topic") not in topic_ids:
-            reader.problem(rel, sid, "topic", f"'{qset.get('topic')}' is not a topic id")
+        if not isinstance(qset.get("topic"), str) or qset["topic"] not in topic_ids:
+            reader.problem(rel, sid, "topic", f"{_shown(qset.get('topic'))} is not a topic id")
         elif questions_ok and not any(q["topic"] == qset["topic"] for q in bank.questions):
             reader.problem(rel, sid, "topic", "has no questions")
     elif kind == "random":
         count, topics = qset.get("count"), qset.get("topics", "all")
         if topics != "all" and not (
-            isinstance(topics, list) and topics and all(t in topic_ids for t in topics)
+            isinstance(topics, list) and topics
+            and all(isinstance(t, str) and t in topic_ids for t in topics)
         ):
             reader.problem(rel, sid, "topics", "must be 'all' or a list of topic ids")
             return
