@@ -172,19 +172,22 @@ def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
     return True
 
 
-def load_attempt(attempt_id: int) -> Attempt | None:
-    """An attempt with its items, revisions, sources and set, in a constant number of queries."""
-    return db.session.scalar(
-        db.select(Attempt)
-        .where(Attempt.id == attempt_id)
-        .options(
-            db.joinedload(Attempt.question_set),
+def load_attempt(attempt_id: int, review: bool = False) -> Attempt | None:
+    """An attempt with its set, items and served revisions, in a constant number of queries.
+
+    The attempt page needs each revision's type, prompt and answer data; `review=True` also
+    loads what only the review shows (explanation, source section, key points, the learner).
+    """
+    items = db.selectinload(Attempt.items)
+    options = [db.joinedload(Attempt.question_set)]
+    if review:
+        revision = items.joinedload(AttemptQuestion.revision)
+        options += [
             db.joinedload(Attempt.user),
-            db.selectinload(Attempt.items)
-            .joinedload(AttemptQuestion.revision)
-            .joinedload(QuestionRevision.source),
-            db.selectinload(Attempt.items)
-            .joinedload(AttemptQuestion.revision)
-            .selectinload(QuestionRevision.key_points),
-        )
-    )
+            revision.joinedload(QuestionRevision.source),
+            items.joinedload(AttemptQuestion.revision).selectinload(QuestionRevision.key_points),
+        ]
+    else:
+        options.append(items.joinedload(AttemptQuestion.revision).load_only(
+            QuestionRevision.qtype, QuestionRevision.prompt, QuestionRevision.data))
+    return db.session.scalar(db.select(Attempt).where(Attempt.id == attempt_id).options(*options))

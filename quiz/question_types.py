@@ -16,9 +16,6 @@ import secrets
 from abc import ABC, abstractmethod
 from typing import Any
 
-from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField
-from wtforms.widgets import CheckboxInput, ListWidget
-
 from . import grading
 
 Problem = tuple[str, str]  # (field, message)
@@ -53,11 +50,6 @@ def new_tokens(ids: list[str]) -> dict[str, str]:
 
 class AnswerError(ValueError):
     """An answer the learner (or a tampered form) sent that cannot be accepted."""
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _is_text(value: Any) -> bool:
@@ -186,18 +178,16 @@ class QuestionType(ABC):
         raise AnswerError("That answer is not one of this question's options.")
 
     @abstractmethod
-    def form_fields(self, prefix: str, data: dict[str, Any], layout: dict[str, Any]) -> dict:
-        ...
+    def form_data(self, prefix: str, answer: Any, layout: dict[str, Any]) -> dict[str, list[str]]:
+        """The field values (tokens, positions) that show a saved answer (bank ids) again:
+        {field name: [values]}, as a browser would post them."""
 
     @abstractmethod
-    def form_data(self, prefix: str, answer: Any, layout: dict[str, Any]) -> dict[str, Any]:
-        """Form defaults (tokens) that show a saved answer (bank ids) again."""
-
-    @abstractmethod
-    def read_answer(self, prefix: str, form: Any, data: dict[str, Any],
+    def read_answer(self, prefix: str, formdata: Any, data: dict[str, Any],
                     layout: dict[str, Any]) -> Any:
-        """The answer from the form in bank ids, None if unanswered; AnswerError if it
-        cannot be right (an unknown token, a missing part)."""
+        """The answer in bank ids from the posted fields (a MultiDict, e.g. request.form),
+        None if unanswered; AnswerError if it cannot be right (an unknown token, a missing
+        part). The one place a type parses what a browser sends."""
 
     @abstractmethod
     def take_view(self, data: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
@@ -244,18 +234,11 @@ class _ChoiceType(QuestionType):
         return {"choices": [{"token": self.token(layout, "choices", c["id"]), "text": c["text"]}
                             for c in self._ordered(data, layout)]}
 
-    def _select_choices(self, data, layout) -> list[SelectChoice]:
-        return [SelectChoice(self.token(layout, "choices", c["id"]), c["text"])
-                for c in self._ordered(data, layout)]
-
-    def form_fields(self, prefix, data, layout):
-        return {prefix: RadioField(choices=self._select_choices(data, layout), validate_choice=False)}
-
     def form_data(self, prefix, answer, layout):
-        return {prefix: self.token(layout, "choices", answer)}
+        return {prefix: [self.token(layout, "choices", answer)]}
 
-    def read_answer(self, prefix, form, data, layout):
-        value = form[prefix].data
+    def read_answer(self, prefix, formdata, data, layout):
+        value = formdata.get(prefix)
         if value in (None, ""):
             return None
         return self.untoken(layout, "choices", data, value)
@@ -304,15 +287,11 @@ class MultipleResponse(_ChoiceType):
             return [("choices", "needs at least one correct choice")]
         return []
 
-    def form_fields(self, prefix, data, layout):
-        return {prefix: MultiCheckboxField(choices=self._select_choices(data, layout),
-                                           validate_choice=False)}
-
     def form_data(self, prefix, answer, layout):
         return {prefix: [self.token(layout, "choices", c) for c in answer]}
 
-    def read_answer(self, prefix, form, data, layout):
-        values = form[prefix].data or []
+    def read_answer(self, prefix, formdata, data, layout):
+        values = [v for v in formdata.getlist(prefix) if v != ""]
         if not values:
             return None
         return sorted({self.untoken(layout, "choices", data, v) for v in values})
@@ -378,24 +357,14 @@ class Matching(QuestionType):
     def _field(self, prefix: str, layout: dict[str, Any], pair_id: str) -> str:
         return f"{prefix}_{self.token(layout, 'pairs', pair_id)}"
 
-    def form_fields(self, prefix, data, layout):
-        choices = [SelectChoice("", "Choose…")] + [
-            SelectChoice(self.token(layout, "options", o["id"]), o["text"])
-            for o in self._ordered(data, layout, "options")
-        ]
-        return {
-            self._field(prefix, layout, p["id"]): SelectField(choices=choices, validate_choice=False)
-            for p in self._ordered(data, layout)
-        }
-
     def form_data(self, prefix, answer, layout):
-        return {self._field(prefix, layout, item): self.token(layout, "options", option)
+        return {self._field(prefix, layout, item): [self.token(layout, "options", option)]
                 for item, option in (answer or {}).items()}
 
-    def read_answer(self, prefix, form, data, layout):
+    def read_answer(self, prefix, formdata, data, layout):
         answer = {}
         for pair in data["pairs"]:
-            value = form[self._field(prefix, layout, pair["id"])].data
+            value = formdata.get(self._field(prefix, layout, pair["id"]))
             if value in (None, ""):
                 continue
             answer[pair["id"]] = self.untoken(layout, "options", data, value)
@@ -457,22 +426,14 @@ class Ordering(QuestionType):
                           for s in steps],
                 "positions": list(range(1, len(steps) + 1))}
 
-    def form_fields(self, prefix, data, layout):
-        n = len(data["steps"])
-        choices = [SelectChoice("", "–")] + [SelectChoice(str(i), str(i)) for i in range(1, n + 1)]
-        return {
-            self._field(prefix, layout, s["id"]): SelectField(choices=choices, validate_choice=False)
-            for s in self._ordered(data, layout)
-        }
-
     def form_data(self, prefix, answer, layout):
-        return {self._field(prefix, layout, step): str(i + 1) for i, step in enumerate(answer or [])}
+        return {self._field(prefix, layout, step): [str(i + 1)] for i, step in enumerate(answer or [])}
 
-    def read_answer(self, prefix, form, data, layout):
+    def read_answer(self, prefix, formdata, data, layout):
         n = len(data["steps"])
         positions: dict[str, int] = {}
         for step in data["steps"]:
-            value = form[self._field(prefix, layout, step["id"])].data
+            value = formdata.get(self._field(prefix, layout, step["id"]))
             if value in (None, ""):
                 continue
             if not (isinstance(value, str) and POSITION_RE.fullmatch(value) and int(value) <= n):

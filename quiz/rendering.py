@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from flask import Flask
 from markdown_it import MarkdownIt
@@ -17,10 +19,19 @@ def _clean(html: str) -> Markup:
     return Markup(cleaned)  # noqa: S704
 
 
+# Bank texts never change once a revision exists, so each distinct text is rendered and
+# sanitised once per process and then served from memory (the cache key is the text itself).
+# 20,000 entries hold every prompt, choice, feedback and explanation of a bank several times
+# the shipped one's size; a larger bank only re-renders its least recently used texts.
+RENDER_CACHE_SIZE = 20_000
+
+
+@lru_cache(maxsize=RENDER_CACHE_SIZE)
 def render_markdown(text: str | None) -> Markup:
     return _clean(_md.render(text or ""))
 
 
+@lru_cache(maxsize=RENDER_CACHE_SIZE)
 def render_inline(text: str | None) -> Markup:
     return _clean(_md.renderInline(text or ""))
 

@@ -1,10 +1,14 @@
-"""The attempt form: one WTForms field (or a few) per served question, built per attempt."""
+"""The attempt form. Its answer inputs are rendered straight from the question-type macros
+(templates/learn/_types.html) and read back by each type's `read_answer` from the posted
+fields; the form class itself only carries the CSRF token and the two buttons, so nothing is
+built per request."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import SubmitField
 
 from ..models import Attempt
@@ -15,7 +19,7 @@ class StartForm(FlaskForm):
     submit = SubmitField("Start")
 
 
-class _AttemptFormBase(FlaskForm):
+class AttemptForm(FlaskForm):
     save = SubmitField("Save and finish later")
     finish = SubmitField("Submit answers")
 
@@ -24,32 +28,28 @@ def prefix(item) -> str:
     return f"q{item.id}"
 
 
-def build_attempt_form(attempt: Attempt, show_saved: bool = True) -> FlaskForm:
-    """A form with the attempt's question fields; on GET filled with the saved answers.
-
-    On POST only what was sent counts (an omitted field is unanswered, not "as saved").
-    """
-    fields: dict[str, Any] = {}
-    data: dict[str, Any] = {}
+def saved_values(attempt: Attempt) -> MultiDict:
+    """The field values that show the attempt's saved answers, as a browser would post them."""
+    values: MultiDict = MultiDict()
     for item in attempt.items:
-        qtype, rev = TYPES[item.revision.qtype], item.revision
-        fields.update(qtype.form_fields(prefix(item), rev.data, item.layout))
-        if show_saved and item.answer is not None:
-            data.update(qtype.form_data(prefix(item), item.answer, item.layout))
-    form_class = type("AttemptForm", (_AttemptFormBase,), fields)
-    return form_class(data=data)
+        if item.answer is not None:
+            fields = TYPES[item.revision.qtype].form_data(prefix(item), item.answer, item.layout)
+            for name, field_values in fields.items():
+                values.setlist(name, field_values)
+    return values
 
 
-def read_answers(form: FlaskForm, attempt: Attempt,
+def read_answers(formdata: MultiDict, attempt: Attempt,
                  require_all: bool) -> tuple[dict[int, Any], dict[int, str]]:
     """Answers by attempt-question id, and a message for each question that needs attention:
-    invalid input, or (with require_all, when submitting) no answer."""
+    invalid input, or (with require_all, when submitting) no answer. Only what was sent
+    counts: an omitted field is unanswered, not "as saved"."""
     answers: dict[int, Any] = {}
     errors: dict[int, str] = {}
     for item in attempt.items:
         qtype = TYPES[item.revision.qtype]
         try:
-            answers[item.id] = qtype.read_answer(prefix(item), form, item.revision.data,
+            answers[item.id] = qtype.read_answer(prefix(item), formdata, item.revision.data,
                                                  item.layout)
         except AnswerError as exc:
             errors[item.id] = str(exc)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Attempt, QuestionSet, User
 from ..question_types import TYPES
 from . import bp
-from .forms import StartForm, build_attempt_form, prefix, read_answers
+from .forms import AttemptForm, StartForm, prefix, read_answers, saved_values
 
 
 @bp.route("/")
@@ -80,12 +80,13 @@ def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.is_submitted:
         return _show_result(attempt)
-    form = build_attempt_form(attempt, show_saved=request.method == "GET")
+    form = AttemptForm()
     errors: dict[int, str] = {}
+    values = request.form if form.is_submitted() else saved_values(attempt)
     if form.is_submitted():
         if not form.validate():
             abort(400)  # a missing or bad CSRF token is handled before this
-        answers, errors = read_answers(form, attempt, require_all=form.finish.data)
+        answers, errors = read_answers(request.form, attempt, require_all=form.finish.data)
         if not errors:
             return _submit(attempt, answers) if form.finish.data else _save(attempt, answers)
         flash("Nothing was saved yet: some answers need your attention.", "error")
@@ -95,7 +96,7 @@ def attempt(attempt_id: int):
     ]
     answered = sum(1 for item in attempt.items if item.answer is not None)
     return render_template("learn/attempt.html", attempt=attempt, form=form, views=views,
-                           errors=errors, prefix=prefix, answered=answered,
+                           values=values, errors=errors, prefix=prefix, answered=answered,
                            types=TYPES), 400 if errors else 200
 
 
@@ -124,7 +125,7 @@ def _save(attempt: Attempt, answers: dict):
 
 def _visible_attempt(attempt_id: int) -> Attempt:
     """Own attempts, or any learner's for staff; 404 otherwise."""
-    attempt = attempt_ops.load_attempt(attempt_id)
+    attempt = attempt_ops.load_attempt(attempt_id, review=True)
     if attempt is None or not (attempt.user_id == current_user.id or current_user.is_staff):
         abort(404)
     return attempt
