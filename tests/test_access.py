@@ -155,6 +155,12 @@ ROUTES: list[Route] = [
     Route("POST", "/learners/{owner}/progress", expect(everyone=NOT_ALLOWED)),
     # Staff pages
     Route("GET", "/staff/learners", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    # Search, sort and page parameters change nothing about who may see the roster, and
+    # bad values fall back to defaults.
+    Route("GET", "/staff/learners?q=owner&sort=active&dir=asc&page=2",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("GET", "/staff/learners?sort=bogus&dir=up&page=-3",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("POST", "/staff/learners", expect(everyone=NOT_ALLOWED)),
 ]
 

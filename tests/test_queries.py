@@ -150,3 +150,63 @@ def test_page_queries_do_not_depend_on_both(tmp_path):
     smallest = measure(tmp_path / "smallest", per_set=5, submitted=1)
     biggest = measure(tmp_path / "biggest", per_set=60, submitted=40)
     _compare(smallest, biggest, "5 questions and 1 attempt vs 60 questions and 40 attempts")
+
+
+# --- the staff roster -------------------------------------------------------------------
+
+ROSTER_URLS = ("/staff/learners", "/staff/learners?page=2", "/staff/learners?sort=email&dir=desc",
+               "/staff/learners?sort=active", "/staff/learners?sort=result&dir=asc",
+               "/staff/learners?q=learner", "/staff/learners?q=nobody")
+
+
+def measure_roster(tmp_path: Path, learners: int) -> dict[str, int]:
+    """Statements per roster URL with `learners` learners, each with two submitted attempts."""
+    from datetime import UTC, datetime, timedelta
+
+    from quiz.models import Attempt, User
+
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"))
+    try:
+        with app.app_context():
+            accounts.create_user("staff@example.org", PASSWORD, "Sam", "instructor")
+            now = datetime.now(UTC)
+            for i in range(learners):
+                user = User(email=f"learner{i}@example.org", name=f"Learner {i:03}",
+                            password_hash="x", role="learner")
+                db.session.add(user)
+                db.session.flush()
+                for k, mark in enumerate((None, 75)):
+                    at = now - timedelta(minutes=i * 3 + k)
+                    db.session.add(Attempt(user_id=user.id, set_id="mixed", status="submitted",
+                                           started_at=at, submitted_at=at,
+                                           score=float((i * 7 + k) % 101), pass_mark=mark))
+            db.session.commit()
+            engine = db.engine
+        client = app.test_client()
+        assert client.post("/auth/login", data={"email": "staff@example.org",
+                                                "password": PASSWORD}).status_code == 302
+        counts = {}
+        for url in ROSTER_URLS:
+            counter = QueryCounter()
+            event.listen(engine, "before_cursor_execute", counter)
+            try:
+                response = client.get(url)
+            finally:
+                event.remove(engine, "before_cursor_execute", counter)
+            assert response.status_code == 200, url
+            counts[url] = counter.count
+        return counts
+    finally:
+        _teardown(app)
+
+
+def test_roster_queries_do_not_depend_on_learner_count(tmp_path):
+    """10 learners (one page) against 120 (three pages): the same statements for every URL."""
+    few = measure_roster(tmp_path / "few", 10)
+    many = measure_roster(tmp_path / "many", 120)
+    print("\nSQL statements per roster URL (10 vs 120 learners):")
+    for url in ROSTER_URLS:
+        print(f"  {url:<40} {few[url]:>3} {many[url]:>3}")
+    assert few == many
+    # The signed-in user, the count of matches, the page (skipped when nothing matches).
+    assert few["/staff/learners"] == 3 and few["/staff/learners?q=nobody"] == 2

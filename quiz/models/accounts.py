@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, String
+from sqlalchemy import CheckConstraint, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -23,6 +23,9 @@ class User(UserMixin, db.Model):
     __tablename__ = "user"
     __table_args__ = (
         CheckConstraint("role IN ('learner', 'instructor', 'admin')", name="role"),
+        # The staff roster: learners in name order, a page at a time, and their count
+        # (an index-only scan). E-mail order uses the unique index on email.
+        Index("ix_user_role_name", "role", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

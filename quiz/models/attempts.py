@@ -34,6 +34,8 @@ class Attempt(db.Model):
             "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_at"
         ),
         Index("ix_attempt_user_set", "user_id", "set_id"),
+        # A learner's attempts by time: the roster's last activity, history pages.
+        Index("ix_attempt_user_submitted", "user_id", "submitted_at"),
         # At most one unfinished attempt per learner and set: a double-clicked "Start"
         # resumes instead of opening a second attempt.
         Index(

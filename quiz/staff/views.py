@@ -1,10 +1,10 @@
 """Pages for instructors and admins: the learner roster (clinic onboarding at a glance)."""
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
-from .. import progress
 from . import bp
+from .roster import PER_PAGE, SORTS, roster_page
 
 
 @bp.before_request
@@ -14,6 +14,18 @@ def staff_only():
         abort(403)
 
 
+def _page_number(raw: str | None) -> int:
+    """The requested page; anything but a plain positive number means page 1."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 1
+
+
 @bp.route("/learners")
 def learners():
-    return render_template("staff/learners.html", roster=progress.learner_roster())
+    roster = roster_page(
+        query=request.args.get("q", ""),
+        sort=request.args.get("sort", "name"),
+        direction=request.args.get("dir"),
+        page=_page_number(request.args.get("page")),
+    )
+    return render_template("staff/learners.html", roster=roster, sorts=SORTS, per_page=PER_PAGE)
