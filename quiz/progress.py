@@ -9,6 +9,7 @@ paged. Each page section is one query, whatever the number of attempts or questi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -133,16 +134,34 @@ def latest_answers(user_id: int):
     )
 
 
-def _insert_for_dialect():
-    """The dialect's INSERT construct, which has on_conflict_do_update (SQLite, PostgreSQL)."""
-    name = db.engine.dialect.name
-    if name == "postgresql":
+SUMMARY_COLUMNS = ("user_id", "question_id", "attempt_id", "attempt_question_id", "revision_id",
+                   "score", "answered_at")
+
+
+@functools.cache
+def _upsert_statement(dialect: str):
+    """INSERT .. ON CONFLICT (user, question) DO UPDATE .. WHERE the new answer is later.
+
+    Executed with one parameter set per question and with RETURNING, SQLAlchemy's
+    "insertmanyvalues" sends it as one INSERT .. VALUES (..), (..) statement (up to 1,000
+    rows), compiled once and cached; a statement built with .values([...]) would be
+    compiled again on every submit.
+    """
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
+    elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the app supports these two
-        raise NotImplementedError(f"no upsert for {name}")
-    return insert
+        raise NotImplementedError(f"no upsert for {dialect}")
+    table = LearnerQuestionLatest.__table__
+    stmt = insert(table)
+    new, old = stmt.excluded, table.c
+    return stmt.on_conflict_do_update(
+        index_elements=[old.user_id, old.question_id],
+        set_={name: new[name] for name in SUMMARY_COLUMNS[2:]},
+        where=(new.answered_at > old.answered_at)
+        | ((new.answered_at == old.answered_at) & (new.attempt_id > old.attempt_id)),
+    ).returning(old.question_id)
 
 
 def record_latest_answers(user_id: int, attempt_id: int, answered_at: datetime,
@@ -158,23 +177,10 @@ def record_latest_answers(user_id: int, attempt_id: int, answered_at: datetime,
     """
     if not items:
         return
-    table = LearnerQuestionLatest.__table__
-    insert = _insert_for_dialect()
-    stmt = insert(table).values([
-        {"user_id": user_id, "question_id": question_id, "attempt_id": attempt_id,
-         "attempt_question_id": item_id, "revision_id": revision_id, "score": score,
-         "answered_at": answered_at}
-        for question_id, item_id, revision_id, score in sorted(items)
-    ])
-    new, old = stmt.excluded, table.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[old.user_id, old.question_id],
-        set_={name: new[name] for name in
-              ("attempt_id", "attempt_question_id", "revision_id", "score", "answered_at")},
-        where=(new.answered_at > old.answered_at)
-        | ((new.answered_at == old.answered_at) & (new.attempt_id > old.attempt_id)),
-    )
-    db.session.execute(stmt)
+    rows = [dict(zip(SUMMARY_COLUMNS, (user_id, question_id, attempt_id, item_id, revision_id,
+                                       score, answered_at), strict=True))
+            for question_id, item_id, revision_id, score in sorted(items)]
+    db.session.execute(_upsert_statement(db.engine.dialect.name), rows)
 
 
 def latest_answers_definition():
@@ -202,10 +208,6 @@ def latest_answers_definition():
         .subquery()
     )
     return db.select(*(ranked.c[name] for name in SUMMARY_COLUMNS)).where(ranked.c.rank == 1)
-
-
-SUMMARY_COLUMNS = ("user_id", "question_id", "attempt_id", "attempt_question_id", "revision_id",
-                   "score", "answered_at")
 
 
 def rebuild_latest_answers(connection=None) -> int:
