@@ -219,10 +219,9 @@ def rebuild_latest_answers(connection=None) -> int:
     target = db.session if connection is None else connection
     table = LearnerQuestionLatest.__table__
     target.execute(table.delete())
-    result = target.execute(
-        table.insert().from_select(list(SUMMARY_COLUMNS), latest_answers_definition())
-    )
-    return result.rowcount
+    target.execute(table.insert().from_select(list(SUMMARY_COLUMNS), latest_answers_definition()))
+    # Counted, not rowcount: psycopg reports -1 for an INSERT .. SELECT here.
+    return target.execute(db.select(func.count()).select_from(table)).scalar_one()
 
 
 def topic_progress(user_id: int) -> list[TopicProgress]:

@@ -149,10 +149,12 @@ def review(attempt_id: int):
 
 
 def _progress_page(user: User):
-    """The progress page; ?page=N pages the score history (not a page: 404; not a number: 1)."""
-    page = request.args.get("page", 1, type=int)
+    """The progress page; ?page=N pages the score history (anything but an existing page: 404)."""
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()):  # int() would take " 2", "+2" and Arabic digits
+        abort(404)
     try:
-        data = progress.learner_progress(user, page)
+        data = progress.learner_progress(user, int(raw))
     except progress.PageNotFound:
         abort(404)
     return render_template("learn/progress.html", learner=user, progress=data,
