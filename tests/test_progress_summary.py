@@ -191,7 +191,7 @@ def _history_ids(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'href="/attempts/(\d+)/review">Review</a>', page)]
 
 
-def test_history_is_paged_newest_first_and_the_trend_shows_the_last_30(app, make_user):
+def test_history_is_paged_newest_first_and_the_trend_shows_the_last_30(app, make_user, count_queries):
     user_id = _learner_with_attempts(app, 45)
     client = _signed_in(app, "h@example.org")
     with app.app_context():
@@ -219,6 +219,13 @@ def test_history_is_paged_newest_first_and_the_trend_shows_the_last_30(app, make
         return re.sub(r"<h2 id=\"history\">.*?<h2>Never", "", main, flags=re.S)
 
     assert strip(second) == strip(first)
+
+    counts = []
+    for n in (1, 2, 3):
+        with count_queries() as counter:
+            assert client.get(f"/progress?page={n}").status_code == 200
+        counts.append(counter.count)
+    assert counts[1] == counts[2] == counts[0] + 1  # a later page: one query with an offset
 
     third = client.get("/progress?page=3").data.decode()
     assert _history_ids(third) == newest_first[40:]
