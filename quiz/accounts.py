@@ -17,7 +17,16 @@ MIN_PASSWORD, MAX_PASSWORD = 8, 128
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a real password, used to even out timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown addresses, so they cost as much as known ones.
+
+    Computed on first use, not at import: an argon2 hash takes tens of megabytes and
+    milliseconds, which every worker and CLI run would otherwise pay before serving.
+    """
+    return _hasher.hash("not a real password, used to even out timing")
 
 
 class AccountError(ValueError):
@@ -125,7 +134,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user if the password matches; the same work is done for unknown addresses."""
     user = find_user(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None:

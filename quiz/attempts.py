@@ -7,8 +7,9 @@ import secrets
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
-from . import grading
+from . import grading, progress
 from .extensions import db
 from .models import (
     Attempt,
@@ -126,7 +127,8 @@ def _update_if_open(attempt: Attempt, **values: Any) -> bool:
     """Update the attempt row only while it is in progress; False if it no longer is.
 
     The UPDATE takes the row's write lock, so saves and submits of one attempt are
-    serialised: whichever comes second sees the other's committed state.
+    serialised: whichever comes second sees the other's committed state. On False the
+    attempt's state is expired (reloaded only if read), not refreshed.
     """
     result = db.session.execute(
         db.update(Attempt)
@@ -135,40 +137,74 @@ def _update_if_open(attempt: Attempt, **values: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.refresh(attempt)
+        db.session.expire(attempt, ["status", "submitted_at", "points", "score"])
         return False
+    for name, value in values.items():
+        set_committed_value(attempt, name, value)
     return True
 
 
+def _write_items(rows: list[dict[str, Any]]) -> None:
+    """Bulk UPDATE of attempt_question by primary key: one executemany per set of columns.
+
+    The in-memory items are not marked dirty (the caller sets their committed values),
+    so no flush writes them a second time.
+    """
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for batch in by_columns.values():
+        db.session.execute(db.update(AttemptQuestion), batch)
+
+
 def save_answers(attempt: Attempt, answers: dict[int, Any]) -> None:
-    """Store answers (by attempt-question id) on an unfinished attempt."""
-    if not _update_if_open(attempt, status="in_progress"):  # a no-op write that takes the lock
+    """Store answers (by attempt-question id) on an unfinished attempt.
+
+    Two statements: a no-op conditional UPDATE of the attempt that takes its row lock
+    (AttemptError if it is no longer in progress), then the answers in one executemany.
+    """
+    if not _update_if_open(attempt, status="in_progress"):
         raise AttemptError("This attempt has already been submitted.")
-    for item in attempt.items:
-        if item.id in answers:
-            item.answer = answers[item.id]
+    items = [item for item in attempt.items if item.id in answers]
+    _write_items([{"id": item.id, "answer": answers[item.id]} for item in items])
+    for item in items:
+        set_committed_value(item, "answer", answers[item.id])
 
 
 def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
     """Store the final answers and score the attempt. False if it was already submitted.
 
-    A conditional UPDATE on the attempt's state makes this safe against double and
-    concurrent submits: only the request that flips in_progress -> submitted scores.
+    The scores are computed first, from the items already loaded; then one conditional
+    UPDATE sets status, submitted_at, points and score together. It is the only write
+    that can fail: only the request that flips in_progress -> submitted goes on, so
+    double and concurrent submits score exactly once. The winner then writes the items'
+    answers and scores (one executemany) and upserts the learner's latest-answer summary
+    (one statement), in the same transaction. Nothing is reloaded.
     """
     now = utcnow()
-    if not _update_if_open(attempt, status="submitted", submitted_at=now):
-        return False
-    points = 0.0
+    rows: list[dict[str, Any]] = []
+    scored: list[tuple[AttemptQuestion, Any, float]] = []
     for item in attempt.items:
-        if item.id in answers:
-            item.answer = answers[item.id]
+        answer = answers[item.id] if item.id in answers else item.answer
         rev = item.revision
-        item.score = TYPES[rev.qtype].grade(rev.data, item.answer) if item.answer else 0.0
-        points += item.score
-    attempt.status, attempt.submitted_at = "submitted", now
-    attempt.points = points
-    attempt.score = grading.percentage(points, len(attempt.items))
-    db.session.flush()
+        score = TYPES[rev.qtype].grade(rev.data, answer) if answer else 0.0
+        row = {"id": item.id, "score": score}
+        if item.id in answers:
+            row["answer"] = answer
+        rows.append(row)
+        scored.append((item, answer, score))
+    points = sum(score for _, _, score in scored)
+    if not _update_if_open(attempt, status="submitted", submitted_at=now, points=points,
+                           score=grading.percentage(points, len(scored))):
+        return False
+    _write_items(rows)
+    for item, answer, score in scored:
+        set_committed_value(item, "answer", answer)
+        set_committed_value(item, "score", score)
+    progress.record_latest_answers(
+        attempt.user_id, attempt.id, now,
+        [(item.question_id, item.id, item.revision_id, score) for item, _, score in scored],
+    )
     return True
 
 

@@ -1,4 +1,4 @@
-"""Command-line interface: `flask --app wsgi init | bank ... | users ...`."""
+"""Command-line interface: `flask --app wsgi init | bank ... | users ... | progress rebuild`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from . import accounts
+from . import accounts, progress
 from .bank import read_bank
 from .bank.coverage import MIN_QUESTIONS_PER_KEY_POINT, coverage
 from .bank.cues import cue_check
@@ -22,6 +22,7 @@ from .models import ROLES
 
 bank_cli = AppGroup("bank", help="Check, load and export the question bank.")
 users_cli = AppGroup("users", help="Manage accounts.")
+progress_cli = AppGroup("progress", help="Maintain the progress summaries.")
 
 
 def _bank_path(path: str | None) -> str:
@@ -124,6 +125,21 @@ def users_create(email: str, role: str, name: str | None) -> None:
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@progress_cli.command("rebuild")
+def progress_rebuild() -> None:
+    """Recompute every learner's latest answer per question from the submitted attempts.
+
+    Submitting keeps the summary up to date; run this after changing attempts by hand.
+    """
+    try:
+        rows = progress.rebuild_latest_answers()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Rebuilt the latest-answer summary: {rows} row(s).")
+
+
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
@@ -138,4 +154,5 @@ def init_command() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(bank_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(progress_cli)
     app.cli.add_command(init_command)

@@ -210,3 +210,85 @@ def test_roster_queries_do_not_depend_on_learner_count(tmp_path):
     assert few == many
     # The signed-in user, the count of matches, the page (skipped when nothing matches).
     assert few["/staff/learners"] == 3 and few["/staff/learners?q=nobody"] == 2
+
+
+def test_progress_queries_do_not_depend_on_60_attempts(tmp_path):
+    """The progress page reads the latest-answer summary: 1 attempt or 60, the same statements."""
+    few = measure(tmp_path / "few", per_set=10, submitted=1)
+    many = measure(tmp_path / "many", per_set=10, submitted=60)
+    _compare(few, many, "1 vs 60 submitted attempts")
+
+
+def _count(app, fn) -> list[str]:
+    with app.app_context():
+        engine = db.engine
+    counter = QueryCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return counter.statements
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _kind(statement: str) -> str:
+    return statement.lstrip().split(None, 1)[0].upper()
+
+
+def post_statements(tmp_path: Path, per_set: int) -> dict[str, list[str]]:
+    """The statements of a save POST and then a submit POST of one attempt of `per_set` questions."""
+    from . import flows
+
+    app = make_app(tmp_path, write_mixed_bank(tmp_path / "bank", per_set))
+    try:
+        with app.app_context():
+            accounts.create_user("learner@example.org", PASSWORD, "Lee")
+            db.session.commit()
+        client = app.test_client()
+        client.post("/auth/login", data={"email": "learner@example.org", "password": PASSWORD})
+        attempt_id = flows.start(client, "alpha")
+        its = flows.items(app, attempt_id)
+        assert len(its) == per_set
+        out = {}
+        for name, button, form in (("save", "save", flows.answers(its[: per_set // 2], right=1)),
+                                   ("submit", "finish", flows.answers(its, right=per_set // 2))):
+            responses = []
+            out[name] = _count(app, lambda b=button, f=form, r=responses: r.append(
+                flows.submit(client, attempt_id, f, b)))
+            assert responses[0].status_code == 302, (name, responses[0].status_code)
+        # One submit scored, and the summary holds its answers.
+        assert [i["score"] for i in flows.items(app, attempt_id)].count(1.0) == per_set // 2
+        return out
+    finally:
+        _teardown(app)
+
+
+def test_submit_and_save_posts_are_lean(tmp_path):
+    """Submit: one conditional UPDATE of the attempt, one executemany of the items, one
+    summary upsert, nothing read back. Save: the lock-taking UPDATE and one executemany."""
+    small = post_statements(tmp_path / "small", per_set=5)
+    large = post_statements(tmp_path / "large", per_set=60)
+    for name in ("save", "submit"):
+        print(f"\n{name} POST: {len(small[name])} statements (5 questions), "
+              f"{len(large[name])} (60 questions)")
+        for statement in large[name]:
+            print("   ", " ".join(statement.split())[:100])
+        assert len(small[name]) == len(large[name]), name
+    submit, save = large["submit"], large["save"]
+    writes = [s for s in submit if _kind(s) in WRITES]
+    assert [" ".join(s.split()[:3]) for s in writes] == [
+        "UPDATE attempt SET", "UPDATE attempt_question SET", "INSERT INTO learner_question_latest"]
+    assert "points" in writes[0] and "score" in writes[0] and "status" in writes[0]
+    assert "ON CONFLICT" in writes[2]
+    first_write = submit.index(writes[0])
+    assert all(_kind(s) in WRITES for s in submit[first_write:]), "nothing is read after writing"
+    save_writes = [s for s in save if _kind(s) in WRITES]
+    assert [" ".join(s.split()[:3]) for s in save_writes] == [
+        "UPDATE attempt SET", "UPDATE attempt_question SET"]
+    assert all(_kind(s) in WRITES for s in save[save.index(save_writes[0]):])
+    # Before the change: submit 10 statements, save 9 (loading the user and the attempt
+    # with its items and key points is 4 of them).
+    assert len(submit) <= 7 and len(save) <= 6

@@ -143,3 +143,28 @@ def test_upgrade_gives_open_attempts_answer_tokens_and_keeps_must_know(tmp_path)
                 assert sorted(tokens) == sorted(kinds) and kinds
                 for kind in kinds:
                     assert set(tokens[kind]) == {e["id"] for e in item.revision.data[kind]}
+
+
+def test_importing_the_app_computes_no_password_hash(tmp_path):
+    """The dummy argon2 hash (for unknown sign-in addresses) is made on first use, not at import."""
+    import subprocess
+    import sys
+
+    code = ("import quiz, quiz.accounts as a; quiz.create_app({'TESTING': True, 'SECRET_KEY': 'x', "
+            f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path / 'i.sqlite'}'}}); "
+            "print(a._dummy_hash.cache_info().currsize)")
+    command = [sys.executable, "-c", code]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    assert out.stdout.strip() == "0"
+
+
+def test_the_dummy_hash_is_made_once_for_unknown_addresses(app):
+    from quiz import accounts
+
+    accounts._dummy_hash.cache_clear()
+    with app.app_context():
+        assert accounts.authenticate("nobody@example.org", "whatever password") is None
+        assert accounts.authenticate("nobody2@example.org", "whatever password") is None
+    info = accounts._dummy_hash.cache_info()
+    assert (info.currsize, info.misses) == (1, 1)
+    assert accounts._dummy_hash().startswith("$argon2")

@@ -107,20 +107,22 @@ def _show_result(attempt: Attempt):
 
 
 def _submit(attempt: Attempt, answers: dict):
+    attempt_id = attempt.id  # read before the commit expires it: the redirect reloads nothing
     if not attempt_ops.submit_attempt(attempt, answers):
         return _show_result(attempt)  # another request scored it first
     db.session.commit()
-    return redirect(url_for("learn.review", attempt_id=attempt.id))
+    return redirect(url_for("learn.review", attempt_id=attempt_id))
 
 
 def _save(attempt: Attempt, answers: dict):
+    attempt_id = attempt.id
     try:
         attempt_ops.save_answers(attempt, answers)
     except attempt_ops.AttemptError:
         return _show_result(attempt)
     db.session.commit()
     flash("Your answers are saved. Come back any time to finish.", "success")
-    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+    return redirect(url_for("learn.attempt", attempt_id=attempt_id))
 
 
 def _visible_attempt(attempt_id: int) -> Attempt:
@@ -148,10 +150,20 @@ def review(attempt_id: int):
 
 
 def _progress_page(user: User):
-    data = progress.learner_progress(user)
+    """The progress page; ?page=N pages the score history (anything but an existing page: 404)."""
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()):  # int() would take " 2", "+2" and Arabic digits
+        abort(404)
+    try:
+        data = progress.learner_progress(user, int(raw))
+    except progress.PageNotFound:
+        abort(404)
     return render_template("learn/progress.html", learner=user, progress=data,
                            definition=progress.MASTERY_DEFINITION,
-                           trend=progress.trend_points(data.history))
+                           trend=progress.trend_points(data.trend),
+                           page_url=lambda n: url_for(request.endpoint, **request.view_args,
+                                                      page=n if n > 1 else None,
+                                                      _anchor="history"))
 
 
 @bp.route("/progress")

@@ -1,7 +1,7 @@
 """SQLAlchemy models, split by area."""
 
 from .accounts import ROLES, User
-from .attempts import Attempt, AttemptQuestion
+from .attempts import Attempt, AttemptQuestion, LearnerQuestionLatest
 from .bank import (
     KeyPoint,
     Question,
@@ -17,6 +17,7 @@ __all__ = [
     "Attempt",
     "AttemptQuestion",
     "KeyPoint",
+    "LearnerQuestionLatest",
     "Question",
     "QuestionRevision",
     "QuestionSet",

@@ -93,3 +93,27 @@ class AttemptQuestion(db.Model):
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     question: Mapped[Question] = relationship()
     revision: Mapped[QuestionRevision] = relationship()
+
+
+class LearnerQuestionLatest(db.Model):
+    """Each learner's latest submitted answer to each question: a summary kept up to date.
+
+    One row per (learner, question) ever answered in a submitted attempt, pointing at the
+    answer of the latest such attempt (by submitted_at, then attempt id). Submitting an
+    attempt upserts its rows in the same transaction (quiz.progress.record_latest_answers);
+    quiz.progress.rebuild_latest_answers() recomputes the whole table from attempt_question.
+    The progress page reads it, so its cost does not grow with a learner's history.
+    """
+
+    __tablename__ = "learner_question_latest"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 1", name="score"),
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"), primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    attempt_question_id: Mapped[int] = mapped_column(ForeignKey("attempt_question.id"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("question_revision.id"))
+    score: Mapped[float] = mapped_column(Float)
+    # The attempt's submitted_at: with attempt_id, what "latest" is ordered by.
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
