@@ -6,13 +6,14 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Index, String
+from sqlalchemy import DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..vocab import STAFF_ROLES, Role, check_in
 from ._common import utcnow
 
-ROLES = ("learner", "instructor", "admin")
+ROLES = tuple(Role)  # kept for callers: the role names, in order
 
 
 def new_session_token() -> str:
@@ -22,7 +23,7 @@ def new_session_token() -> str:
 class User(UserMixin, db.Model):
     __tablename__ = "user"
     __table_args__ = (
-        CheckConstraint("role IN ('learner', 'instructor', 'admin')", name="role"),
+        check_in("role", Role),
         # The staff roster: learners in name order, a page at a time, and their count
         # (an index-only scan). E-mail order uses the unique index on email.
         Index("ix_user_role_name", "role", "name", "id"),
@@ -33,7 +34,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="learner")
+    role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER.value)
     # Flask-Login stores this token, not the id: rotating it on sign-out makes every
     # copy of the old session cookie worthless.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
@@ -44,7 +45,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("instructor", "admin")
+        return self.role in STAFF_ROLES
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -21,17 +21,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import grading
 from ..extensions import db
+from ..vocab import AttemptStatus, check_in
 from ._common import utcnow
 from .accounts import User
 from .bank import Question, QuestionRevision, QuestionSet
+
+OPEN_ATTEMPT = f"status = '{AttemptStatus.IN_PROGRESS}'"  # the partial index's WHERE
 
 
 class Attempt(db.Model):
     __tablename__ = "attempt"
     __table_args__ = (
-        CheckConstraint("status IN ('in_progress', 'submitted')", name="status"),
+        check_in("status", AttemptStatus),
         CheckConstraint(
-            "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_at"
+            f"(status = '{AttemptStatus.SUBMITTED}') = (submitted_at IS NOT NULL)", name="submitted_at"
         ),
         Index("ix_attempt_user_set", "user_id", "set_id"),
         # A learner's attempts by time: the roster's last activity, history pages.
@@ -40,14 +43,14 @@ class Attempt(db.Model):
         # resumes instead of opening a second attempt.
         Index(
             "uq_attempt_one_open", "user_id", "set_id", unique=True,
-            sqlite_where=text("status = 'in_progress'"),
-            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text(OPEN_ATTEMPT),
+            postgresql_where=text(OPEN_ATTEMPT),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     set_id: Mapped[str] = mapped_column(ForeignKey("question_set.id"))
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.IN_PROGRESS.value)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     points: Mapped[float | None] = mapped_column(Float)
@@ -64,7 +67,7 @@ class Attempt(db.Model):
 
     @property
     def is_submitted(self) -> bool:
-        return self.status == "submitted"
+        return self.status == AttemptStatus.SUBMITTED
 
     @property
     def passed(self) -> bool | None:

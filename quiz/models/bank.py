@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..vocab import Difficulty, QuestionTypeName, SetKind, check_in
 from ._common import utcnow
 
 
@@ -57,7 +58,7 @@ class QuestionSet(db.Model):
 
     __tablename__ = "question_set"
     __table_args__ = (
-        CheckConstraint("kind IN ('topic', 'random')", name="kind"),
+        check_in("kind", SetKind),
         CheckConstraint("pass_mark IS NULL OR (pass_mark BETWEEN 0 AND 100)", name="pass_mark"),
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -100,10 +101,8 @@ class QuestionRevision(db.Model):
     __tablename__ = "question_revision"
     __table_args__ = (
         UniqueConstraint("question_id", "number"),
-        CheckConstraint(
-            "qtype IN ('single', 'multiple', 'true_false', 'matching', 'ordering')", name="qtype"
-        ),
-        CheckConstraint("difficulty IN ('easy', 'medium', 'hard')", name="difficulty"),
+        check_in("qtype", QuestionTypeName),
+        check_in("difficulty", Difficulty),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[str] = mapped_column(ForeignKey("question.id"))

@@ -1,0 +1,63 @@
+"""The app's fixed vocabularies: statuses, set kinds, roles, question types, difficulties.
+
+Each is a `StrEnum`, so a member equals its string ("submitted" == AttemptStatus.SUBMITTED)
+and is stored as that string. The models' CHECK constraints are generated from these
+enums with `check_in`, so adding a value here is the one place to start (plus a migration
+that rewrites the constraint). No Flask or database imports: bank/files.py uses it too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class AttemptStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class SetKind(StrEnum):
+    TOPIC = "topic"
+    RANDOM = "random"
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.INSTRUCTOR, Role.ADMIN})
+
+
+class QuestionTypeName(StrEnum):
+    """Must equal the keys of quiz.question_types.TYPES (a test checks it)."""
+
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUE_FALSE = "true_false"
+    MATCHING = "matching"
+    ORDERING = "ordering"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+def in_sql(column: str, values: type[StrEnum]) -> str:
+    """`column IN ('a', 'b')` in the enum's order (values are plain identifiers, never quoted)."""
+    quoted = []
+    for member in values:
+        if "'" in member.value:  # plain identifiers only: nothing is escaped
+            raise ValueError(f"{member!r} cannot go into a CHECK constraint unquoted")
+        quoted.append(f"'{member.value}'")
+    return f"{column} IN ({', '.join(quoted)})"
+
+
+def check_in(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """CHECK (column IN (...)) named `name` (default: the column), as the migrations created it."""
+    return CheckConstraint(in_sql(column, values), name=name or column)
