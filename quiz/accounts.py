@@ -10,8 +10,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import ROLES, User
+from .models import User
 from .models.accounts import new_session_token
+from .vocab import Role
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -96,13 +97,13 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(email: str, password: str, name: str, role: str = "learner") -> User:
+def create_user(email: str, password: str, name: str, role: str = Role.LEARNER) -> User:
     """A new account; EmailTaken if the address has one (checked again by the unique index)."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise AccountError("Enter a valid e-mail address.")
-    if role not in ROLES:
-        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
+    if role not in tuple(Role):
+        raise AccountError(f"Role must be one of: {', '.join(Role)}.")
     check_password_policy(password, email, name)
     # Hashed before the look-up, so a taken address costs the same slow hash as a new one.
     password_hash = _hasher.hash(password)

@@ -23,6 +23,7 @@ from .models import (
 )
 from .models._common import utcnow
 from .question_types import TYPES
+from .vocab import AttemptStatus, SetKind
 
 
 class AttemptError(ValueError):
@@ -33,7 +34,7 @@ def open_attempt(user: User, qset: QuestionSet) -> Attempt | None:
     return db.session.scalar(
         db.select(Attempt).where(
             Attempt.user_id == user.id, Attempt.set_id == qset.id,
-            Attempt.status == "in_progress",
+            Attempt.status == AttemptStatus.IN_PROGRESS,
         )
     )
 
@@ -45,7 +46,7 @@ def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
         .where(Question.active, Question.current_revision_id.is_not(None))
         .order_by(Question.position)
     )
-    if qset.kind == "topic":
+    if qset.kind == SetKind.TOPIC:
         return list(db.session.scalars(query.where(Question.topic_id == qset.topic_id)))
     if qset.draw_topics:
         query = query.where(Question.topic_id.in_(qset.draw_topics))
@@ -132,7 +133,7 @@ def _update_if_open(attempt: Attempt, **values: Any) -> bool:
     """
     result = db.session.execute(
         db.update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -163,7 +164,7 @@ def save_answers(attempt: Attempt, answers: dict[int, Any]) -> None:
     Two statements: a no-op conditional UPDATE of the attempt that takes its row lock
     (AttemptError if it is no longer in progress), then the answers in one executemany.
     """
-    if not _update_if_open(attempt, status="in_progress"):
+    if not _update_if_open(attempt, status=AttemptStatus.IN_PROGRESS):
         raise AttemptError("This attempt has already been submitted.")
     items = [item for item in attempt.items if item.id in answers]
     _write_items([{"id": item.id, "answer": answers[item.id]} for item in items])
@@ -194,7 +195,7 @@ def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
         rows.append(row)
         scored.append((item, answer, score))
     points = sum(score for _, _, score in scored)
-    if not _update_if_open(attempt, status="submitted", submitted_at=now, points=points,
+    if not _update_if_open(attempt, status=AttemptStatus.SUBMITTED, submitted_at=now, points=points,
                            score=grading.percentage(points, len(scored))):
         return False
     _write_items(rows)

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from . import grading
 from .extensions import db
 from .models import Attempt, Question, QuestionSet
+from .vocab import AttemptStatus, SetKind
 
 
 @dataclass
@@ -57,7 +58,7 @@ def topic_question_counts() -> dict[str, int]:
 
 
 def set_question_count(qset: QuestionSet, counts: dict[str, int]) -> int:
-    if qset.kind == "topic":
+    if qset.kind == SetKind.TOPIC:
         return counts.get(qset.topic_id, 0)
     pool = sum(n for t, n in counts.items() if not qset.draw_topics or t in qset.draw_topics)
     return min(qset.draw_count or pool, pool)
@@ -75,7 +76,7 @@ def summaries(user_id: int, sets: list[QuestionSet] | None = None) -> list[SetSu
     for set_id, status, attempt_id, latest, mark, best, n in db.session.execute(
         _LEARNER_SETS, {"user_id": user_id}
     ):
-        if status == "submitted":
+        if status == AttemptStatus.SUBMITTED:
             scores[set_id] = (best, latest, n, mark)
         else:
             open_ids[set_id] = attempt_id

@@ -18,7 +18,7 @@ from .bank.export import export_bank
 from .bank.lint import lint_bank
 from .bank.loader import load_bank
 from .extensions import db
-from .models import ROLES
+from .vocab import Role
 
 bank_cli = AppGroup("bank", help="Check, load and export the question bank.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -107,7 +107,9 @@ def bank_export(fmt: str, output) -> None:
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), default="learner", show_default=True)
+# Values, not members: click matches Enum choices by name ("LEARNER").
+@click.option("--role", type=click.Choice([role.value for role in Role]),
+              default=Role.LEARNER.value, show_default=True)
 @click.option("--name", default=None, help="Display name (defaults to the e-mail's local part).")
 def users_create(email: str, role: str, name: str | None) -> None:
     """Create an account; the password is read from a prompt or standard input, never argv."""

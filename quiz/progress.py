@@ -29,6 +29,7 @@ from .models import (
     Topic,
     User,
 )
+from .vocab import AttemptStatus, Role, SetKind
 
 MASTERY_DEFINITION = (
     "Mastery is the share of a topic's questions whose most recent answer "
@@ -204,7 +205,7 @@ def latest_answers_definition():
             ).label("rank"),
         )
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-        .where(Attempt.status == "submitted")
+        .where(Attempt.status == AttemptStatus.SUBMITTED)
         .subquery()
     )
     return db.select(*(ranked.c[name] for name in SUMMARY_COLUMNS)).where(ranked.c.rank == 1)
@@ -238,7 +239,7 @@ def topic_progress(user_id: int) -> list[TopicProgress]:
         .join(Question, (Question.topic_id == Topic.id) & Question.active)
         .outerjoin(latest, latest.c.question_id == Question.id)
         .outerjoin(QuestionSet, (QuestionSet.topic_id == Topic.id) & QuestionSet.active
-                   & (QuestionSet.kind == "topic"))
+                   & (QuestionSet.kind == SetKind.TOPIC))
         .group_by(Topic.id, Topic.title, Topic.position)
         .order_by(Topic.position)
     )
@@ -272,7 +273,7 @@ def _history_query(user_id: int):
         db.select(Attempt.id, QuestionSet.title, Attempt.submitted_at, Attempt.score,
                   Attempt.pass_mark, func.count().over().label("total"))
         .join(QuestionSet, QuestionSet.id == Attempt.set_id)
-        .where(Attempt.user_id == user_id, Attempt.status == "submitted")
+        .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED)
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
     )
 
@@ -355,7 +356,7 @@ class RosterRow:
 
 def learner_roster() -> list[RosterRow]:
     """Every learner with activity and onboarding-check results, in one query."""
-    submitted = Attempt.status == "submitted"
+    submitted = Attempt.status == AttemptStatus.SUBMITTED
     # The pass mark copied onto each attempt, so changing a set's mark rewrites no history.
     gated = submitted & Attempt.pass_mark.is_not(None)
     rows = db.session.execute(
@@ -367,7 +368,7 @@ def learner_roster() -> list[RosterRow]:
             func.max(case((gated & (Attempt.score >= Attempt.pass_mark), 1), else_=0)),
         )
         .outerjoin(Attempt, Attempt.user_id == User.id)
-        .where(User.role == "learner")
+        .where(User.role == Role.LEARNER)
         .group_by(User.id, User.name, User.email, User.created_at)
         .order_by(User.name, User.id)
     )

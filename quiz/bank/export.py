@@ -7,6 +7,7 @@ from typing import Any
 from ..extensions import db
 from ..models import KeyPoint, Question, QuestionRevision, QuestionSet, Section, Topic
 from ..question_types import TYPES
+from ..vocab import SetKind
 
 
 def export_bank() -> dict[str, Any]:
@@ -41,7 +42,7 @@ def export_bank() -> dict[str, Any]:
 def _set(s: QuestionSet) -> dict[str, Any]:
     out: dict[str, Any] = {"id": s.id, "title": s.title, "description": s.description,
                            "kind": s.kind}
-    if s.kind == "topic":
+    if s.kind == SetKind.TOPIC:
         out["topic"] = s.topic_id
     else:
         out["count"] = s.draw_count

@@ -18,9 +18,10 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..question_types import TYPES, _shown, text_problem
+from ..vocab import Difficulty, SetKind
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # always with fullmatch: "abc\n" is no id
-DIFFICULTIES = ("easy", "medium", "hard")
+DIFFICULTIES = tuple(Difficulty)
 # The longest text each field may hold (question_bank/README.md, "What the checker refuses"); choice,
 # option, pair and step texts and feedback are limited in question_types.ENTRY_TEXT_MAX.
 TITLE_MAX = 200  # the database column's size: longer titles are refused here, not by the database
@@ -323,12 +324,12 @@ def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_o
     ):
         reader.problem(rel, sid, "pass_mark", "must be a whole percentage from 1 to 100")
     kind = qset.get("kind")
-    if kind == "topic":
+    if kind == SetKind.TOPIC:
         if not isinstance(qset.get("topic"), str) or qset["topic"] not in topic_ids:
             reader.problem(rel, sid, "topic", f"{_shown(qset.get('topic'))} is not a topic id")
         elif questions_ok and not any(q["topic"] == qset["topic"] for q in bank.questions):
             reader.problem(rel, sid, "topic", "has no questions")
-    elif kind == "random":
+    elif kind == SetKind.RANDOM:
         count, topics = qset.get("count"), qset.get("topics", "all")
         if topics != "all" and not (
             isinstance(topics, list) and topics

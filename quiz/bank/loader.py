@@ -18,6 +18,7 @@ from ..models import (
     Topic,
 )
 from ..question_types import TYPES
+from ..vocab import SetKind
 from .files import Bank
 
 
@@ -140,9 +141,9 @@ def _load_sets(bank: Bank) -> None:
             "title": s["title"],
             "description": s.get("description", ""),
             "kind": s["kind"],
-            "topic_id": s.get("topic") if s["kind"] == "topic" else None,
-            "draw_count": s.get("count") if s["kind"] == "random" else None,
-            "draw_topics": None if topics == "all" or s["kind"] != "random" else list(topics),
+            "topic_id": s.get("topic") if s["kind"] == SetKind.TOPIC else None,
+            "draw_count": s.get("count") if s["kind"] == SetKind.RANDOM else None,
+            "draw_topics": None if topics == "all" or s["kind"] != SetKind.RANDOM else list(topics),
             "pass_mark": s.get("pass_mark"),
             "include_must_know": bool(s.get("include_must_know", False)),
             "position": i,

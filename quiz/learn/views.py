@@ -11,6 +11,7 @@ from .. import progress
 from ..extensions import db
 from ..models import Attempt, QuestionSet, User
 from ..question_types import TYPES
+from ..vocab import AttemptStatus
 from . import bp
 from .forms import AttemptForm, StartForm, prefix, read_answers, saved_values
 
@@ -45,7 +46,7 @@ def set_page(set_id: str):
     past = db.session.scalars(
         db.select(Attempt)
         .where(Attempt.user_id == current_user.id, Attempt.set_id == qset.id,
-               Attempt.status == "submitted")
+               Attempt.status == AttemptStatus.SUBMITTED)
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
     ).all()
     return render_template("learn/set.html", summary=summary, attempts=past, form=StartForm())

@@ -1,6 +1,6 @@
 """SQLAlchemy models, split by area."""
 
-from .accounts import ROLES, User
+from .accounts import User
 from .attempts import Attempt, AttemptQuestion, LearnerQuestionLatest
 from .bank import (
     KeyPoint,
@@ -13,7 +13,6 @@ from .bank import (
 )
 
 __all__ = [
-    "ROLES",
     "Attempt",
     "AttemptQuestion",
     "KeyPoint",

@@ -13,8 +13,6 @@ from ..extensions import db
 from ..vocab import STAFF_ROLES, Role, check_in
 from ._common import utcnow
 
-ROLES = tuple(Role)  # kept for callers: the role names, in order
-
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)

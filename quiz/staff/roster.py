@@ -14,6 +14,7 @@ from sqlalchemy import case, func, or_
 
 from ..extensions import db
 from ..models import Attempt, User
+from ..vocab import AttemptStatus, Role
 
 PER_PAGE = 50
 # Longer than any name (100) or address (254) in the database, so nothing longer can match.
@@ -76,7 +77,7 @@ def _like(text: str) -> str:
 
 def _learners(query: str):
     """Learners whose name or e-mail holds `query`, case-insensitive (e-mails are stored lower-case)."""
-    where = [User.role == "learner"]
+    where = [User.role == Role.LEARNER]
     if query:
         pattern = _like(query.lower())
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
@@ -96,7 +97,7 @@ def _activity():
             func.max(case((gated & (Attempt.score >= Attempt.pass_mark), 1), else_=0))
             .label("passed"),
         )
-        .where(Attempt.status == "submitted")
+        .where(Attempt.status == AttemptStatus.SUBMITTED)
         .group_by(Attempt.user_id)
     )
 
@@ -145,7 +146,7 @@ def _fetch(where, sort: str, direction: str, offset: int) -> list[RosterRow]:
                     func.max(case((gated & (Attempt.score >= Attempt.pass_mark), 1), else_=0)))
                 .select_from(users)
                 .outerjoin(Attempt, (Attempt.user_id == users.c.id)
-                           & (Attempt.status == "submitted"))
+                           & (Attempt.status == AttemptStatus.SUBMITTED))
                 .group_by(users.c.id, users.c.name, users.c.email, users.c.created_at)
                 .order_by(key.asc() if direction == "asc" else key.desc(),
                           users.c.id.asc() if direction == "asc" else users.c.id.desc()))
