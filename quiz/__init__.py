@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .learn import bp as learn_bp
+    from .policy import register_policy
     from .rendering import register_filters
     from .staff import bp as staff_bp
 
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(staff_bp)
     register_cli(app)
     register_filters(app)
+    register_policy(app)
     _register_security_headers(app)
     register_error_pages(app)
     return app

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from .. import attempts as attempt_ops
 from .. import catalogue as catalogue_ops
-from .. import progress
+from .. import policy, progress
 from ..extensions import db
 from ..models import Attempt, QuestionSet, User
 from ..question_types import TYPES
@@ -70,7 +70,7 @@ def start(set_id: str):
 def _own_attempt(attempt_id: int) -> Attempt:
     """The signed-in learner's own attempt; 404 for anyone else's, so ids reveal nothing."""
     attempt = attempt_ops.load_attempt(attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
+    if attempt is None or not policy.can_take_attempt(current_user, attempt):
         abort(404)
     return attempt
 
@@ -129,7 +129,7 @@ def _save(attempt: Attempt, answers: dict):
 def _visible_attempt(attempt_id: int) -> Attempt:
     """Own attempts, or any learner's for staff; 404 otherwise."""
     attempt = attempt_ops.load_attempt(attempt_id, review=True)
-    if attempt is None or not (attempt.user_id == current_user.id or current_user.is_staff):
+    if attempt is None or not policy.can_view_attempt(current_user, attempt):
         abort(404)
     return attempt
 
@@ -139,7 +139,7 @@ def _visible_attempt(attempt_id: int) -> Attempt:
 def review(attempt_id: int):
     attempt = _visible_attempt(attempt_id)
     if not attempt.is_submitted:
-        if attempt.user_id == current_user.id:
+        if policy.can_take_attempt(current_user, attempt):
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
         abort(404)
     views = [
@@ -176,6 +176,6 @@ def my_progress():
 @bp.route("/learners/<id:user_id>/progress")
 @login_required
 def learner_progress(user_id: int):
-    if user_id != current_user.id and not current_user.is_staff:
+    if not policy.can_view_progress(current_user, user_id):
         abort(404)
     return _progress_page(db.get_or_404(User, user_id))

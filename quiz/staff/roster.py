@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import ColumnElement, case, func, or_
 
 from ..extensions import db
 from ..models import Attempt, User
@@ -75,9 +75,10 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _learners(query: str):
-    """Learners whose name or e-mail holds `query`, case-insensitive (e-mails are stored lower-case)."""
-    where = [User.role == Role.LEARNER]
+def _learners(query: str, learners: ColumnElement[bool] | None):
+    """`learners` (default: every learner) whose name or e-mail holds `query`, case-insensitive
+    (e-mails are stored lower-case)."""
+    where = [User.role == Role.LEARNER if learners is None else learners]
     if query:
         pattern = _like(query.lower())
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
@@ -108,13 +109,14 @@ def _ordered(column, direction: str):
 
 
 def roster_page(query: str = "", sort: str = "name", direction: str | None = None,
-                page: int = 1) -> RosterPage:
+                page: int = 1, learners: ColumnElement[bool] | None = None) -> RosterPage:
     """One page of learners matching `query`, sorted by `sort` ("name", "email", "active" or
-    "result") in `direction`; unknown values fall back to name order and page 1."""
+    "result") in `direction`; unknown values fall back to name order and page 1. `learners`
+    is the viewer's policy.visible_learners (default: every learner)."""
     sort = sort if sort in SORTS else "name"
     direction = direction if direction in ("asc", "desc") else SORTS[sort]
     query = clean_query(query)
-    where = _learners(query)
+    where = _learners(query, learners)
 
     total = db.session.scalar(db.select(func.count()).select_from(User).where(*where)) or 0
     pages = max(1, -(-total // PER_PAGE))

@@ -3,6 +3,7 @@
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
+from .. import policy
 from . import bp
 from .roster import PER_PAGE, SORTS, roster_page
 
@@ -10,7 +11,7 @@ from .roster import PER_PAGE, SORTS, roster_page
 @bp.before_request
 @login_required
 def staff_only():
-    if not current_user.is_staff:
+    if not policy.can_view_roster(current_user):
         abort(403)
 
 
@@ -23,6 +24,7 @@ def _page_number(raw: str | None) -> int:
 @bp.route("/learners")
 def learners():
     roster = roster_page(
+        learners=policy.visible_learners(current_user),
         query=request.args.get("q", ""),
         sort=request.args.get("sort", "name"),
         direction=request.args.get("dir"),

@@ -1,0 +1,88 @@
+"""Who may see and do what: the one place access rules live.
+
+Views and templates ask these functions instead of comparing ids and roles themselves.
+Each takes the user (Flask-Login's current_user, possibly anonymous) and returns a bool,
+except `visible_learners`, a SQL condition on User. What a refusal looks like (404 so
+that ids reveal nothing, 403 for the staff pages) stays the views' business.
+
+The rules:
+- A learner sees and takes their own attempts and sees their own progress.
+- Instructors and admins (staff) also see every learner's attempts and progress, and the
+  learner roster; they never take another learner's attempt.
+- Staff may edit the question bank (the studio, to come).
+- Anonymous users may do none of this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import ColumnElement, and_
+
+from .models import Attempt, User
+from .vocab import STAFF_ROLES, Role
+
+
+def _signed_in(user: Any) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+def is_staff(user: Any) -> bool:
+    """An instructor or admin (signed in)."""
+    return _signed_in(user) and user.role in STAFF_ROLES
+
+
+def _is_self(user: Any, user_id: int | None) -> bool:
+    return _signed_in(user) and user_id is not None and user.id == user_id
+
+
+def can_view_attempt(user: Any, attempt: Attempt) -> bool:
+    """Review an attempt: its learner, or staff."""
+    return _is_self(user, attempt.user_id) or is_staff(user)
+
+
+def can_take_attempt(user: Any, attempt: Attempt) -> bool:
+    """Answer, save and submit an attempt: only its own learner, staff included."""
+    return _is_self(user, attempt.user_id)
+
+
+def can_view_progress(user: Any, learner_id: int) -> bool:
+    """A learner's progress page: the learner themselves, or staff."""
+    return _is_self(user, learner_id) or is_staff(user)
+
+
+def can_view_roster(user: Any) -> bool:
+    """The staff learner roster."""
+    return is_staff(user)
+
+
+def can_edit_bank(user: Any) -> bool:
+    """Change the question bank: instructors and admins."""
+    return is_staff(user)
+
+
+def visible_learners(user: Any) -> ColumnElement[bool]:
+    """A WHERE condition on User: the learners `user` may list. Staff see every learner;
+    a learner only themselves; anonymous users nobody."""
+    learners = User.role == Role.LEARNER
+    if is_staff(user):
+        return learners
+    if _signed_in(user):
+        return and_(learners, User.id == user.id)
+    return and_(learners, User.id.is_(None))  # id is the primary key: never null
+
+
+POLICY_FUNCTIONS = {
+    "is_staff": is_staff,
+    "can_view_attempt": can_view_attempt,
+    "can_take_attempt": can_take_attempt,
+    "can_view_progress": can_view_progress,
+    "can_view_roster": can_view_roster,
+    "can_edit_bank": can_edit_bank,
+}
+
+
+def register_policy(app: Flask) -> None:
+    """Make the policy functions Jinja globals: `{% if can_view_roster(current_user) %}`."""
+    app.jinja_env.globals.update(POLICY_FUNCTIONS)
