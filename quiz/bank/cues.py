@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from ..vocab import QuestionTypeName
 from .files import Bank, Problem
 from .lint import NEAR_DUPLICATE, near_duplicate_pairs
 
@@ -206,12 +207,13 @@ def cue_check(bank: Bank) -> CueReport:
     by_type: dict[str, list[dict[str, Any]]] = {}
     for q in bank.questions:
         by_type.setdefault(q["type"], []).append(q)
-    singles, multiples = by_type.get("single", []), by_type.get("multiple", [])
+    singles, multiples = by_type.get(QuestionTypeName.SINGLE, []), by_type.get(QuestionTypeName.MULTIPLE, [])
     longest_key(singles, report)
     key_position(singles, report)
     select_all(multiples, report)
-    true_false_balance(by_type.get("true_false", []), report)
-    option_lengths([q for q in bank.questions if q["type"] in ("single", "multiple")], report)
+    true_false_balance(by_type.get(QuestionTypeName.TRUE_FALSE, []), report)
+    option_lengths([q for q in bank.questions
+                    if q["type"] in (QuestionTypeName.SINGLE, QuestionTypeName.MULTIPLE)], report)
     pairs = near_duplicate_pairs(bank.questions)
     report.figures.append(f"near-duplicate prompts: {len(pairs)} pair(s) (equal, or difflib ratio "
                           f">= {NEAR_DUPLICATE}){_fails(not pairs)}")

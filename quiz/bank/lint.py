@@ -26,6 +26,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any
 
+from ..vocab import QuestionTypeName
 from .files import Bank, Problem
 
 OF_THE_ABOVE = re.compile(r"\b(all|none|both|neither) of (the )?(above|these)\b", re.I)
@@ -65,7 +66,7 @@ def of_the_above(question: dict[str, Any]) -> Iterator[Problem]:
 
 
 def negative_stem(question: dict[str, Any]) -> Iterator[Problem]:
-    if question["type"] == "true_false":
+    if question["type"] == QuestionTypeName.TRUE_FALSE:
         return  # a statement to judge is not a lead-in question
     match = NEGATIVE_WORDS.search(_lead_in(question["prompt"]))
     if match:
@@ -75,7 +76,7 @@ def negative_stem(question: dict[str, Any]) -> Iterator[Problem]:
 
 
 def absolute_terms(question: dict[str, Any]) -> Iterator[Problem]:
-    if question["type"] not in ("single", "multiple"):
+    if question["type"] not in (QuestionTypeName.SINGLE, QuestionTypeName.MULTIPLE):
         return
     in_correct = any(ABSOLUTE_WORDS.search(c["text"]) for c in question["choices"] if c["correct"])
     if in_correct:
@@ -88,7 +89,7 @@ def absolute_terms(question: dict[str, Any]) -> Iterator[Problem]:
 
 
 def long_correct_choice(question: dict[str, Any]) -> Iterator[Problem]:
-    if question["type"] not in ("single", "multiple"):
+    if question["type"] not in (QuestionTypeName.SINGLE, QuestionTypeName.MULTIPLE):
         return
     right = [len(c["text"]) for c in question["choices"] if c["correct"]]
     wrong = [len(c["text"]) for c in question["choices"] if not c["correct"]]
