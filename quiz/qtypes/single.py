@@ -1,0 +1,12 @@
+"""Single choice: one correct choice among several."""
+
+from __future__ import annotations
+
+from .choices import _ChoiceType
+
+
+class SingleChoice(_ChoiceType):
+    name = "single"
+    label = "Single choice"
+    take_template = "qtypes/single/take.html"
+    review_template = "qtypes/single/review.html"
