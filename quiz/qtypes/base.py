@@ -42,7 +42,7 @@ def new_tokens(ids: list[str]) -> dict[str, str]:
 
 
 # What every registered type provides (an editor part comes with the studio editor).
-PARTS = ("name", "label", "data_fields", "take_template", "review_template", "validate", "data",
+PARTS = ("name", "label", "data_fields", "take_template", "review_template", "example", "validate", "data",
          "layout", "take_view", "review_view", "form_data", "read_answer", "grade", "export")
 
 
@@ -127,6 +127,7 @@ class QuestionType(ABC):
     # `review(view)` for the review page (rendered by learn/attempt.html and learn/review.html).
     take_template: str = ""
     review_template: str = ""
+    example: dict[str, Any] = {}  # the smallest valid data of this type (its data_fields)
     data_fields: tuple[str, ...] = ()
     shuffled: str = ""  # the data list whose order is shuffled per attempt
     tokenised: tuple[str, ...] = ()  # the data lists whose ids the browser only sees as tokens

@@ -13,6 +13,10 @@ class Matching(QuestionType):
     label = "Matching"
     take_template = "qtypes/matching/take.html"
     review_template = "qtypes/matching/review.html"
+    # The smallest valid data: what tests/test_qtypes_registry.py renders.
+    example = {"options": [{"id": "x", "text": "Muscle"}, {"id": "y", "text": "Bone"}],
+               "pairs": [{"id": "p", "text": "Biceps", "match": "x", "feedback": "A muscle."},
+                         {"id": "q", "text": "Femur", "match": "y", "feedback": "A bone."}]}
     data_fields = ("options", "pairs")
     shuffled = "pairs"
     tokenised = ("options", "pairs")

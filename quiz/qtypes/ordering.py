@@ -13,6 +13,10 @@ class Ordering(QuestionType):
     label = "Ordering"
     take_template = "qtypes/ordering/take.html"
     review_template = "qtypes/ordering/review.html"
+    # The smallest valid data: what tests/test_qtypes_registry.py renders.
+    example = {"steps": [{"id": "s1", "text": "Warm up", "feedback": "First."},
+                     {"id": "s2", "text": "Stretch", "feedback": "Second."},
+                     {"id": "s3", "text": "Cool down", "feedback": "Last."}]}
     data_fields = ("steps",)
     shuffled = "steps"
     tokenised = ("steps",)

@@ -10,3 +10,6 @@ class SingleChoice(_ChoiceType):
     label = "Single choice"
     take_template = "qtypes/single/take.html"
     review_template = "qtypes/single/review.html"
+    # The smallest valid data: what tests/test_qtypes_registry.py renders.
+    example = {"choices": [{"id": "a", "text": "Fascia", "correct": True, "feedback": "Why Fascia."},
+                           {"id": "b", "text": "Bone", "correct": False, "feedback": "Why Bone."}]}

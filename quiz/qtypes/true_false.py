@@ -10,6 +10,9 @@ class TrueFalse(_ChoiceType):
     label = "True or false"
     take_template = "qtypes/true_false/take.html"
     review_template = "qtypes/true_false/review.html"
+    # The smallest valid data: what tests/test_qtypes_registry.py renders.
+    example = {"choices": [{"id": "true", "text": "True", "correct": True, "feedback": "Why True."},
+                           {"id": "false", "text": "False", "correct": False, "feedback": "Why False."}]}
 
     def validate_key(self, choices):
         if sorted(c["id"] for c in choices) != ["false", "true"]:
