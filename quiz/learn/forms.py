@@ -1,5 +1,5 @@
-"""The attempt form. Its answer inputs are rendered straight from the question-type macros
-(templates/learn/_types.html) and read back by each type's `read_answer` from the posted
+"""The attempt form. Its answer inputs are rendered straight from each question type's take macro
+(templates/qtypes/<name>/take.html) and read back by each type's `read_answer` from the posted
 fields; the form class itself only carries the CSRF token and the two buttons, so nothing is
 built per request."""
 

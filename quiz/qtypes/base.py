@@ -1,0 +1,211 @@
+"""What every question type shares: the QuestionType base class, answer tokens, AnswerError
+and the validation helpers for bank entries. One module per type beside this one; the
+registry is in __init__.py."""
+
+from __future__ import annotations
+
+import random
+import re
+import reprlib
+import secrets
+from abc import ABC, abstractmethod
+from typing import Any
+
+Problem = tuple[str, str]  # (field, message)
+ENTRY_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch: "a\n" is no id
+# The longest text each entry field may hold (question_bank/README.md, "What the checker refuses").
+ENTRY_TEXT_MAX = {"text": 500, "feedback": 1000}
+# Control characters other than newline and tab, and the zero-width characters that alone are no text.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_INVISIBLE_TABLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # zero-width
+
+
+# Answer tokens: what the browser sees and sends instead of the bank's ids. Upper case, so a
+# token can never equal a bank id (lower case), and drawn from `secrets`, never from the
+# attempt's shuffling generator, so nothing about the key can be predicted from them.
+TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - not a password
+TOKEN_LENGTH = 8
+POSITION_RE = re.compile(r"[1-9][0-9]{0,2}")  # ASCII digits only: "²".isdigit() is True
+
+
+def new_tokens(ids: list[str]) -> dict[str, str]:
+    """A fresh random token for each bank id, all different."""
+    tokens: dict[str, str] = {}
+    used: set[str] = set()
+    for entry_id in ids:
+        token = ""
+        while not token or token in used:
+            token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+        used.add(token)
+        tokens[entry_id] = token
+    return tokens
+
+
+# What every registered type provides (an editor part comes with the studio editor).
+PARTS = ("name", "label", "data_fields", "take_template", "review_template", "example", "validate", "data",
+         "layout", "take_view", "review_view", "form_data", "read_answer", "grade", "export")
+
+
+class AnswerError(ValueError):
+    """An answer the learner (or a tampered form) sent that cannot be accepted."""
+
+
+def _is_text(value: Any) -> bool:
+    return text_problem(value) is None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def text_problem(value: Any, max_length: int | None = None) -> str | None:
+    """Why value is not acceptable bank text (a message for a Problem), or None if it is."""
+    if value is None:
+        return "is missing or empty"
+    if not isinstance(value, str):
+        return f"must be text, not {_kind(value)}"
+    control = _CONTROL_RE.search(value)
+    if control:
+        return f"contains the control character U+{ord(control.group()):04X}"
+    if not value.translate(_INVISIBLE_TABLE).strip():
+        return "is missing or empty"
+    if max_length is not None and len(value) > max_length:
+        return f"is longer than {max_length} characters"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, quoted, short, and safe to build whatever its nesting."""
+    return repr(value) if isinstance(value, str) and len(value) <= 60 else reprlib.repr(value)
+
+
+def _check_entries(entries: Any, field: str, keys: tuple[str, ...], min_count: int) -> list[Problem]:
+    """Common checks for a list of {id, text, ...} entries."""
+    if not isinstance(entries, list) or len(entries) < min_count:
+        return [(field, f"needs a list of at least {min_count} entries")]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        where = f"{field}[{i}]"
+        if not isinstance(entry, dict):
+            problems.append((where, "must be a mapping with id and text"))
+            continue
+        unknown = set(entry) - set(keys)
+        if unknown:
+            problems.append((where, f"unknown field(s): {', '.join(sorted(map(str, unknown)))}"))
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str) or not ENTRY_ID_RE.fullmatch(entry_id):
+            problems.append((f"{where}.id", "is missing or not lowercase letters, digits, dashes"))
+        elif entry_id in seen:
+            problems.append((f"{where}.id", f"duplicate id '{entry_id}'"))
+        else:
+            seen.add(entry_id)
+        for key in ("text", "feedback"):
+            if key in keys:
+                message = text_problem(entry.get(key), ENTRY_TEXT_MAX[key])
+                if message:
+                    problems.append((f"{where}.{key}", message))
+    return problems
+
+
+class QuestionType(ABC):
+    """One question type: its data keys, validation, layout and tokens, form parsing,
+    grading, the views its templates show, and export. The parts every type provides are
+    listed in PARTS (tests/test_qtypes_registry.py checks them)."""
+
+    name: str = ""
+    label: str = ""
+    # Its templates, each defining one macro: `take(name, view, values)` for the attempt page,
+    # `review(view)` for the review page (rendered by learn/attempt.html and learn/review.html).
+    take_template: str = ""
+    review_template: str = ""
+    example: dict[str, Any] = {}  # the smallest valid data of this type (its data_fields)
+    data_fields: tuple[str, ...] = ()
+    shuffled: str = ""  # the data list whose order is shuffled per attempt
+    tokenised: tuple[str, ...] = ()  # the data lists whose ids the browser only sees as tokens
+
+    # --- authoring -----------------------------------------------------------------
+    @abstractmethod
+    def validate(self, raw: dict[str, Any]) -> list[Problem]:
+        """Problems with the type-specific fields of a bank entry."""
+
+    def data(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The answer data stored on a revision, from a validated bank entry."""
+        return {key: raw[key] for key in self.data_fields}
+
+    def export(self, data: dict[str, Any]) -> dict[str, Any]:
+        return dict(data)
+
+    # --- taking --------------------------------------------------------------------
+    def layout(self, data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        """What an attempt pins for this question: the served order of the shuffled entries,
+        and a random token for every entry the browser refers to (see `token`)."""
+        return {**self._shuffle(data, rng), "tokens": self._new_tokens(data)}
+
+    def _shuffle(self, data: dict[str, Any], rng: random.Random) -> dict[str, list[str]]:
+        ids = [entry["id"] for entry in data[self.shuffled]]
+        rng.shuffle(ids)
+        return {self.shuffled: ids}
+
+    def _new_tokens(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+        return {kind: new_tokens([e["id"] for e in data[kind]]) for kind in self.tokenised}
+
+    def _ordered(self, data: dict[str, Any], layout: dict[str, Any],
+                 kind: str | None = None) -> list[dict[str, Any]]:
+        """The entries of a list in served order (bank order where the layout has none)."""
+        kind = kind or self.shuffled
+        if kind not in layout:
+            return list(data[kind])
+        by_id = {entry["id"]: entry for entry in data[kind]}
+        return [by_id[i] for i in layout[kind] if i in by_id]
+
+    @staticmethod
+    def token(layout: dict[str, Any], kind: str, entry_id: str) -> str:
+        """The token the browser sees for a bank id. Layouts pinned before tokens existed
+        have none: there the id is its own token."""
+        return layout.get("tokens", {}).get(kind, {}).get(entry_id, entry_id)
+
+    @staticmethod
+    def untoken(layout: dict[str, Any], kind: str, data: dict[str, Any], value: Any) -> str:
+        """The bank id behind a token the browser sent; AnswerError for anything else."""
+        tokens = layout.get("tokens", {}).get(kind)
+        if tokens is None:
+            tokens = {e["id"]: e["id"] for e in data[kind]}
+        for entry_id, token in tokens.items():
+            if value == token:
+                return entry_id
+        raise AnswerError("That answer is not one of this question's options.")
+
+    @abstractmethod
+    def form_data(self, prefix: str, answer: Any, layout: dict[str, Any]) -> dict[str, list[str]]:
+        """The field values (tokens, positions) that show a saved answer (bank ids) again:
+        {field name: [values]}, as a browser would post them."""
+
+    @abstractmethod
+    def read_answer(self, prefix: str, formdata: Any, data: dict[str, Any],
+                    layout: dict[str, Any]) -> Any:
+        """The answer in bank ids from the posted fields (a MultiDict, e.g. request.form),
+        None if unanswered; AnswerError if it cannot be right (an unknown token, a missing
+        part). The one place a type parses what a browser sends."""
+
+    @abstractmethod
+    def take_view(self, data: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
+        """What the attempt page may show: texts in served order, each with its token (never
+        the bank id), no correctness, no feedback."""
+
+    # --- scoring and review ----------------------------------------------------------
+    @abstractmethod
+    def grade(self, data: dict[str, Any], answer: Any) -> float:
+        ...
+
+    @abstractmethod
+    def review_view(self, data: dict[str, Any], layout: dict[str, Any], answer: Any) -> dict:
+        ...
