@@ -29,7 +29,7 @@ from .models import (
     Topic,
     User,
 )
-from .vocab import AttemptStatus, Role, SetKind
+from .vocab import AttemptStatus, SetKind
 
 MASTERY_DEFINITION = (
     "Mastery is the share of a topic's questions whose most recent answer "
@@ -153,7 +153,7 @@ def _upsert_statement(dialect: str):
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the app supports these two
-        raise NotImplementedError(f"no upsert for {dialect}")
+        raise ValueError(f"no upsert for {dialect}")
     table = LearnerQuestionLatest.__table__
     stmt = insert(table)
     new, old = stmt.excluded, table.c
@@ -340,37 +340,3 @@ def trend_points(entries: list[HistoryEntry], width: int = 300,
     step = width / max(len(entries) - 1, 1)
     return [(round(i * step, 1), round(height - e.score / 100 * height, 1))
             for i, e in enumerate(entries)]
-
-
-@dataclass
-class RosterRow:
-    user_id: int
-    name: str
-    email: str
-    joined: datetime
-    attempts: int
-    last_active: datetime | None
-    best_gated: float | None  # best score of an attempt with a pass mark (the onboarding check)
-    passed_gated: bool
-
-
-def learner_roster() -> list[RosterRow]:
-    """Every learner with activity and onboarding-check results, in one query."""
-    submitted = Attempt.status == AttemptStatus.SUBMITTED
-    # The pass mark copied onto each attempt, so changing a set's mark rewrites no history.
-    gated = submitted & Attempt.pass_mark.is_not(None)
-    rows = db.session.execute(
-        db.select(
-            User.id, User.name, User.email, User.created_at,
-            func.count(case((submitted, Attempt.id))),
-            func.max(case((submitted, Attempt.submitted_at))),
-            func.max(case((gated, Attempt.score))),
-            func.max(case((gated & (Attempt.score >= Attempt.pass_mark), 1), else_=0)),
-        )
-        .outerjoin(Attempt, Attempt.user_id == User.id)
-        .where(User.role == Role.LEARNER)
-        .group_by(User.id, User.name, User.email, User.created_at)
-        .order_by(User.name, User.id)
-    )
-    return [RosterRow(uid, name, email, joined, n, last, best, bool(passed))
-            for uid, name, email, joined, n, last, best, passed in rows]
