@@ -37,6 +37,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]  # the worktree's quiz package, then our h
 
 import datagen  # noqa: E402
 import loadclient as lc  # noqa: E402
+from bench_pages import QueryCounter  # noqa: E402
 from flask import Flask  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
@@ -167,15 +168,6 @@ def run_rounds(targets: list[Target], rounds: int, seconds: float, concurrency: 
             t.rounds.append(res)
             print(f"  round {r + 1}/{rounds} {t.name:<16} {res.throughput:8.1f} req/s "
                   f"({res.requests} requests, {res.seconds:.1f} s)", flush=True)
-
-
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, conn, cursor, statement, *args) -> None:
-        if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE")):
-            self.count += 1
 
 
 def count_queries(app: Flask, client, method: str, url: str, expect: int, **kw) -> int:

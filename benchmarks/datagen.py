@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench_pages import random_answer  # one copy, shared by both benchmarks
 from flask import Flask
 from sqlalchemy import MetaData, inspect
 
@@ -103,23 +104,6 @@ class SetInfo:
     draw_topics: list[str] | None
     pass_mark: int | None
     include_must_know: bool
-
-
-def random_answer(qtype: str, data: dict, rng: random.Random):
-    """A plausible answer of the right shape, in bank ids as stored (right or wrong)."""
-    if qtype in ("single", "true_false"):
-        return rng.choice(data["choices"])["id"]
-    if qtype == "multiple":
-        ids = [c["id"] for c in data["choices"]]
-        return sorted(rng.sample(ids, rng.randint(1, len(ids))))
-    if qtype == "matching":
-        options = [o["id"] for o in data["options"]]
-        return {p["id"]: rng.choice(options) for p in data["pairs"]}
-    if qtype == "ordering":
-        steps = [s["id"] for s in data["steps"]]
-        rng.shuffle(steps)
-        return steps
-    raise ValueError(f"unknown question type {qtype!r}")
 
 
 def right_answer(qtype: str, data: dict):
