@@ -42,6 +42,31 @@ class QuestionTypeName(StrEnum):
     ORDERING = "ordering"
 
 
+class QuestionStatus(StrEnum):
+    """Draft: never served. Published: served at its current revision. Retired: not served."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class RevisionOrigin(StrEnum):
+    """Where a revision came from (stored with it, with a file path or note where known)."""
+
+    FILE = "file"        # the shipped bank files (init, bank load/import)
+    IMPORT = "import"    # other importers (Moodle XML, GIFT)
+    EDITOR = "editor"    # the studio in the browser
+    RESTORE = "restore"  # "restore" of an older revision in the studio
+
+
+class AuditEntity(StrEnum):
+    QUESTION = "question"
+    SET = "set"
+    TOPIC = "topic"
+    KEY_POINT = "key_point"
+    USER = "user"
+
+
 class Difficulty(StrEnum):
     EASY = "easy"
     MEDIUM = "medium"

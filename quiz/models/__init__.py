@@ -2,6 +2,7 @@
 
 from .accounts import User
 from .attempts import Attempt, AttemptQuestion, LearnerQuestionLatest
+from .audit import AuditEvent
 from .bank import (
     KeyPoint,
     Question,
@@ -15,6 +16,7 @@ from .bank import (
 __all__ = [
     "Attempt",
     "AttemptQuestion",
+    "AuditEvent",
     "KeyPoint",
     "LearnerQuestionLatest",
     "Question",
