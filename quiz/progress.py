@@ -125,12 +125,16 @@ class Progress:
         return round(100 * sum(t.correct for t in self.topics) / total) if total else 0
 
 
-def latest_answers(user_id: int):
-    """Subquery: the latest submitted answer of this learner to each question (the summary)."""
+def latest_answers(user_id=None):
+    """Subquery: the latest submitted answer of this learner to each question (the summary).
+
+    Without a user id it is bound to the `user_id` parameter, for the prebuilt statements.
+    """
+    user = db.bindparam("user_id") if user_id is None else user_id
     return (
         db.select(LearnerQuestionLatest.question_id, LearnerQuestionLatest.revision_id,
                   LearnerQuestionLatest.score)
-        .where(LearnerQuestionLatest.user_id == user_id)
+        .where(LearnerQuestionLatest.user_id == user)
         .subquery()
     )
 
@@ -225,10 +229,16 @@ def rebuild_latest_answers(connection=None) -> int:
     return target.execute(db.select(func.count()).select_from(table)).scalar_one()
 
 
-def topic_progress(user_id: int) -> list[TopicProgress]:
-    latest = latest_answers(user_id)
+# The page's statements are built once, on first use, with the learner as a bound
+# parameter: building a SELECT with subqueries (and collecting their columns) costs more
+# than running it on a summary of at most one row per question.
+
+
+@functools.cache
+def _topic_statement():
+    latest = latest_answers()
     full = case((latest.c.score >= 1.0, 1), else_=0)
-    rows = db.session.execute(
+    return (
         db.select(
             Topic.id, Topic.title,
             func.count(Question.id),
@@ -243,15 +253,19 @@ def topic_progress(user_id: int) -> list[TopicProgress]:
         .group_by(Topic.id, Topic.title, Topic.position)
         .order_by(Topic.position)
     )
+
+
+def topic_progress(user_id: int) -> list[TopicProgress]:
+    rows = db.session.execute(_topic_statement(), {"user_id": user_id})
     return [TopicProgress(tid, title, total, answered, int(correct), set_id)
             for tid, title, total, answered, correct, set_id in rows]
 
 
-def key_point_progress(user_id: int) -> list[KeyPointProgress]:
-    """Per key point: how many of the latest answers testing it were right."""
-    latest = latest_answers(user_id)
+@functools.cache
+def _key_point_statement():
+    latest = latest_answers()
     full = case((latest.c.score >= 1.0, 1), else_=0)
-    rows = db.session.execute(
+    return (
         db.select(KeyPoint.id, KeyPoint.text, func.count(latest.c.question_id),
                   func.coalesce(func.sum(full), 0), func.min(Question.topic_id))
         .join(RevisionKeyPoint, RevisionKeyPoint.key_point_id == KeyPoint.id)
@@ -260,6 +274,11 @@ def key_point_progress(user_id: int) -> list[KeyPointProgress]:
         .group_by(KeyPoint.id, KeyPoint.text, KeyPoint.position)
         .order_by(KeyPoint.position)
     )
+
+
+def key_point_progress(user_id: int) -> list[KeyPointProgress]:
+    """Per key point: how many of the latest answers testing it were right."""
+    rows = db.session.execute(_key_point_statement(), {"user_id": user_id})
     return [KeyPointProgress(kid, text, answered, int(correct), topic)
             for kid, text, answered, correct, topic in rows]
 
@@ -268,13 +287,17 @@ class PageNotFound(LookupError):
     """A history page past the last one (or below 1)."""
 
 
-def _history_query(user_id: int):
+@functools.cache
+def _history_statement():
+    """A learner's submitted attempts, newest first, with their number; limit and offset bound."""
     return (
         db.select(Attempt.id, QuestionSet.title, Attempt.submitted_at, Attempt.score,
                   Attempt.pass_mark, func.count().over().label("total"))
         .join(QuestionSet, QuestionSet.id == Attempt.set_id)
-        .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED)
+        .where(Attempt.user_id == db.bindparam("user_id"),
+               Attempt.status == AttemptStatus.SUBMITTED)
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+        .limit(db.bindparam("limit")).offset(db.bindparam("offset"))
     )
 
 
@@ -293,7 +316,8 @@ def history(user_id: int, page: int = 1, per_page: int = HISTORY_PER_PAGE,
     if page < 1:
         raise PageNotFound(page)
     recent = db.session.execute(
-        _history_query(user_id).limit(max(trend_size, per_page))
+        _history_statement(),
+        {"user_id": user_id, "limit": max(trend_size, per_page), "offset": 0},
     ).all()
     total = recent[0].total if recent else 0
     trend = list(reversed(_entries(recent[:trend_size])))
@@ -302,20 +326,26 @@ def history(user_id: int, page: int = 1, per_page: int = HISTORY_PER_PAGE,
     offset = (page - 1) * per_page
     if offset >= total:
         raise PageNotFound(page)
-    rows = db.session.execute(_history_query(user_id).limit(per_page).offset(offset))
+    rows = db.session.execute(
+        _history_statement(), {"user_id": user_id, "limit": per_page, "offset": offset})
     return _entries(rows), trend, total
 
 
-def unanswered_questions(user_id: int) -> list[tuple[str, str, str]]:
+@functools.cache
+def _unanswered_statement():
     answered = db.select(LearnerQuestionLatest.question_id).where(
-        LearnerQuestionLatest.user_id == user_id)
-    rows = db.session.execute(
+        LearnerQuestionLatest.user_id == db.bindparam("user_id"))
+    return (
         db.select(Question.id, Topic.title, QuestionRevision.prompt)
         .join(Topic, Topic.id == Question.topic_id)
         .join(QuestionRevision, QuestionRevision.id == Question.current_revision_id)
         .where(Question.active, Question.id.not_in(answered))
         .order_by(Topic.position, Question.position)
     )
+
+
+def unanswered_questions(user_id: int) -> list[tuple[str, str, str]]:
+    rows = db.session.execute(_unanswered_statement(), {"user_id": user_id})
     return [tuple(r) for r in rows]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import attempt_pages, policy, progress
 from .. import attempts as attempt_ops
 from .. import catalogue as catalogue_ops
-from .. import policy, progress
 from ..extensions import db
 from ..models import Attempt, QuestionSet, User
 from ..question_types import TYPES
@@ -67,9 +67,15 @@ def start(set_id: str):
     return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 
 
-def _own_attempt(attempt_id: int) -> Attempt:
-    """The signed-in learner's own attempt; 404 for anyone else's, so ids reveal nothing."""
-    attempt = attempt_ops.load_attempt(attempt_id)
+def _own_attempt(attempt_id: int, for_change: bool):
+    """The signed-in learner's own attempt; 404 for anyone else's, so ids reveal nothing.
+
+    To show it, a read model (quiz.attempt_pages); to save or submit it, the ORM objects.
+    """
+    if for_change:
+        attempt = attempt_ops.load_attempt(attempt_id)
+    else:
+        attempt = attempt_pages.load_page_attempt(attempt_id)
     if attempt is None or not policy.can_take_attempt(current_user, attempt):
         abort(404)
     return attempt
@@ -78,13 +84,14 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @bp.route("/attempts/<id:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
+    form = AttemptForm()
+    posted = form.is_submitted()
+    attempt = _own_attempt(attempt_id, for_change=posted)
     if attempt.is_submitted:
         return _show_result(attempt)
-    form = AttemptForm()
     errors: dict[int, str] = {}
-    values = request.form if form.is_submitted() else saved_values(attempt)
-    if form.is_submitted():
+    values = request.form if posted else saved_values(attempt)
+    if posted:
         if not form.validate():
             abort(400)  # a missing or bad CSRF token is handled before this
         answers, errors = read_answers(request.form, attempt, require_all=form.finish.data)
@@ -126,9 +133,9 @@ def _save(attempt: Attempt, answers: dict):
     return redirect(url_for("learn.attempt", attempt_id=attempt_id))
 
 
-def _visible_attempt(attempt_id: int) -> Attempt:
+def _visible_attempt(attempt_id: int) -> attempt_pages.PageAttempt:
     """Own attempts, or any learner's for staff; 404 otherwise."""
-    attempt = attempt_ops.load_attempt(attempt_id, review=True)
+    attempt = attempt_pages.load_page_attempt(attempt_id, review=True)
     if attempt is None or not policy.can_view_attempt(current_user, attempt):
         abort(404)
     return attempt

@@ -70,6 +70,11 @@ class Attempt(db.Model):
         return self.status == AttemptStatus.SUBMITTED
 
     @property
+    def set_title(self) -> str:
+        """As on quiz.attempt_pages.PageAttempt, so the attempt page takes either."""
+        return self.question_set.title
+
+    @property
     def passed(self) -> bool | None:
         return grading.passed(self.score, self.pass_mark)
 
