@@ -36,6 +36,12 @@ def render_inline(text: str | None) -> Markup:
     return _clean(_md.renderInline(text or ""))
 
 
+def percent(value: float | None) -> str:
+    """A score as shown everywhere: "83%", or an en dash when there is none."""
+    return "\u2013" if value is None else f"{value:.0f}%"
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(render_markdown, "md")
     app.add_template_filter(render_inline, "md_inline")
+    app.add_template_filter(percent, "pct")

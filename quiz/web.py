@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from sqlalchemy.engine import make_url
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -43,6 +45,29 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+# A value no real id or set id takes, standing in for the row's value in url_builder.
+_URL_SLOT = "987654321"
+
+
+def url_builder(endpoint: str, slot: str, **values) -> Callable[[object], str]:
+    """`url_for(endpoint, slot=x, **values)` for every row of a page, built once.
+
+    url_for costs about as much as rendering a table row; a page that links each of 50
+    rows calls it 50 times. This calls it once, with a placeholder, and splits the result:
+    each row's link is then a string join. For ids and bank ids (ASCII letters, digits and
+    hyphens, which need no quoting in a path); anything else is quoted like url_for does.
+    """
+    built = url_for(endpoint, **{slot: int(_URL_SLOT)}, **values)
+    head, found, tail = built.rpartition(_URL_SLOT)
+    if not found:
+        raise ValueError(f"{endpoint} does not put {slot} in its path")
+
+    def build(value: object) -> str:
+        return f"{head}{quote(str(value), safe='')}{tail}"
+
+    return build
 
 
 def register_request_checks(app: Flask) -> None:

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Attempt, QuestionSet, User
 from ..question_types import TYPES
 from ..vocab import AttemptStatus
+from ..web import url_builder
 from . import bp
 from .forms import AttemptForm, StartForm, prefix, read_answers, saved_values
 
@@ -28,7 +29,10 @@ def index():
 def catalogue():
     """The signed-in learner's home: every set with its size and their scores."""
     return render_template("learn/catalogue.html",
-                           summaries=catalogue_ops.summaries(current_user.id), form=StartForm())
+                           summaries=catalogue_ops.summaries(current_user.id),
+                           set_url=url_builder("learn.set_page", "set_id"),
+                           start_url=url_builder("learn.start", "set_id"),
+                           attempt_url=url_builder("learn.attempt", "attempt_id"))
 
 
 def _active_set(set_id: str) -> QuestionSet:
@@ -49,7 +53,8 @@ def set_page(set_id: str):
                Attempt.status == AttemptStatus.SUBMITTED)
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
     ).all()
-    return render_template("learn/set.html", summary=summary, attempts=past, form=StartForm())
+    return render_template("learn/set.html", summary=summary, attempts=past,
+                           review_url=url_builder("learn.review", "attempt_id"))
 
 
 @bp.route("/sets/<set_id>/start", methods=["POST"])

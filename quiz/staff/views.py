@@ -4,6 +4,7 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from .. import policy
+from ..web import url_builder
 from . import bp
 from .roster import PER_PAGE, SORTS, roster_page
 
@@ -30,4 +31,5 @@ def learners():
         direction=request.args.get("dir"),
         page=_page_number(request.args.get("page")),
     )
-    return render_template("staff/learners.html", roster=roster, sorts=SORTS, per_page=PER_PAGE)
+    return render_template("staff/learners.html", roster=roster, sorts=SORTS, per_page=PER_PAGE,
+                           progress_url=url_builder("learn.learner_progress", "user_id"))
