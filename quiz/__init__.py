@@ -11,7 +11,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import csrf, db, limiter, login_manager, migrate
-from .web import REQUEST_LIMITS, apply_proxy_fix, private_files, register_error_pages, register_request_checks
+from .web import (
+    REQUEST_LIMITS,
+    apply_proxy_fix,
+    private_files,
+    register_error_pages,
+    register_fixed_urls,
+    register_request_checks,
+)
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -77,6 +84,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_policy(app)
     _register_security_headers(app)
     register_error_pages(app)
+    register_fixed_urls(app)
     return app
 
 

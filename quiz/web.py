@@ -70,6 +70,25 @@ def url_builder(endpoint: str, slot: str, **values) -> Callable[[object], str]:
     return build
 
 
+def register_fixed_urls(app: Flask) -> None:
+    """`fixed_url(endpoint, **values)` for templates: url_for of a link that is the same on
+    every page (the layout's stylesheet and menu), computed once per script root.
+
+    Only for literal endpoints and values written in a template, so the cache stays as
+    small as the templates; links that vary with the data use url_for or url_builder.
+    """
+    cache: dict[tuple, str] = {}
+
+    def fixed_url(endpoint: str, **values) -> str:
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        url = cache.get(key)
+        if url is None:
+            url = cache[key] = url_for(endpoint, **values)
+        return url
+
+    app.add_template_global(fixed_url)
+
+
 def register_request_checks(app: Flask) -> None:
     """Before any other request handling: size, field count and NUL checks, once for all views.
 
@@ -80,11 +99,14 @@ def register_request_checks(app: Flask) -> None:
 
     @app.before_request
     def check_request():
-        form = request.form  # parsing enforces MAX_CONTENT_LENGTH and MAX_FORM_MEMORY_SIZE
-        limit = app.config.get("MAX_FORM_PARTS")
-        if limit is not None and sum(len(values) for _, values in form.lists()) > limit:
-            raise RequestEntityTooLarge("The form has too many fields.")
-        for source in (request.args, form):
+        sources = [request.args] if request.query_string else []
+        if request.headers.get("Content-Type"):  # without one there is no form to parse
+            form = request.form  # parsing enforces MAX_CONTENT_LENGTH and MAX_FORM_MEMORY_SIZE
+            limit = app.config.get("MAX_FORM_PARTS")
+            if limit is not None and sum(len(values) for _, values in form.lists()) > limit:
+                raise RequestEntityTooLarge("The form has too many fields.")
+            sources.append(form)
+        for source in sources:
             for key, values in source.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     raise BadRequest("The request holds a NUL character.")

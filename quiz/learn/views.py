@@ -174,6 +174,8 @@ def _progress_page(user: User):
     return render_template("learn/progress.html", learner=user, progress=data,
                            definition=progress.MASTERY_DEFINITION,
                            trend=progress.trend_points(data.trend),
+                           set_url=url_builder("learn.set_page", "set_id"),
+                           review_url=url_builder("learn.review", "attempt_id"),
                            page_url=lambda n: url_for(request.endpoint, **request.view_args,
                                                       page=n if n > 1 else None,
                                                       _anchor="history"))
