@@ -68,12 +68,13 @@ def test_migrations_upgrade_downgrade_upgrade_match_the_models(tmp_path):
         assert diff == []
 
 
-def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
+def test_sqlite_connections_use_wal_normal_sync_busy_timeout_and_foreign_keys(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "x",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}"})
     with app.app_context():
         with db.engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL (FULL is 2)
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 

@@ -89,14 +89,14 @@ def _own_attempt(attempt_id: int, for_change: bool):
 @bp.route("/attempts/<id:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
-    form = AttemptForm()
-    posted = form.is_submitted()
+    posted = request.method == "POST"
     attempt = _own_attempt(attempt_id, for_change=posted)
     if attempt.is_submitted:
         return _show_result(attempt)
     errors: dict[int, str] = {}
     values = request.form if posted else saved_values(attempt)
     if posted:
+        form = AttemptForm()  # its inputs are written out in learn/attempt.html
         if not form.validate():
             abort(400)  # a missing or bad CSRF token is handled before this
         answers, errors = read_answers(request.form, attempt, require_all=form.finish.data)
@@ -108,7 +108,7 @@ def attempt(attempt_id: int):
         for item in attempt.items
     ]
     answered = sum(1 for item in attempt.items if item.answer is not None)
-    return render_template("learn/attempt.html", attempt=attempt, form=form, views=views,
+    return render_template("learn/attempt.html", attempt=attempt, views=views,
                            values=values, errors=errors, prefix=prefix, answered=answered,
                            types=TYPES), 400 if errors else 200
 
