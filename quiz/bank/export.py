@@ -20,14 +20,8 @@ from ..question_types import TYPES
 from ..vocab import QuestionStatus, SetKind
 
 
-def export_bank() -> dict[str, Any]:
-    sections = db.session.scalars(db.select(Section).order_by(Section.position)).all()
-    key_points = db.session.scalars(db.select(KeyPoint).order_by(KeyPoint.position)).all()
-    topics = db.session.scalars(db.select(Topic).order_by(Topic.position)).all()
-    sets = db.session.scalars(
-        db.select(QuestionSet).where(QuestionSet.active).order_by(QuestionSet.position)
-    ).all()
-    questions = db.session.scalars(
+def _published_questions() -> list[Question]:
+    return list(db.session.scalars(
         db.select(Question)
         .where(Question.status == QuestionStatus.PUBLISHED,
                Question.current_revision_id.is_not(None))
@@ -36,7 +30,17 @@ def export_bank() -> dict[str, Any]:
             db.joinedload(Question.current_revision)
             .selectinload(QuestionRevision.key_points)
         )
+    ))
+
+
+def export_bank(questions: list[Question] | None = None) -> dict[str, Any]:
+    sections = db.session.scalars(db.select(Section).order_by(Section.position)).all()
+    key_points = db.session.scalars(db.select(KeyPoint).order_by(KeyPoint.position)).all()
+    topics = db.session.scalars(db.select(Topic).order_by(Topic.position)).all()
+    sets = db.session.scalars(
+        db.select(QuestionSet).where(QuestionSet.active).order_by(QuestionSet.position)
     ).all()
+    questions = _published_questions() if questions is None else questions
     return {
         "sections": [{"id": s.id, "title": s.title} for s in sections],
         "key_points": [
@@ -100,20 +104,23 @@ def _without_empty(entry: dict[str, Any], *optional: str) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if not (k in optional and v in ("", False, None))}
 
 
-def _file_question(q: dict[str, Any]) -> dict[str, Any]:
-    """A bank-file entry, in the field order of question_bank/README.md."""
-    data = {k: v for k, v in q.items() if k in ("choices", "options", "pairs", "steps")}
-    out = {"id": q["id"], "type": q["type"], "difficulty": q["difficulty"],
-           "source": q["source"], "key_points": q["key_points"]}
-    if q["scenario"]:
+def _file_question(q: Question) -> dict[str, Any]:
+    """A bank-file entry of the current revision, in the field order of question_bank/README.md
+    (the answer data as stored, which is the file's form)."""
+    rev = q.current_revision
+    data = {k: rev.data[k] for k in TYPES[rev.qtype].data_fields}
+    out = {"id": q.id, "type": rev.qtype, "difficulty": rev.difficulty,
+           "source": rev.source_id, "key_points": [k.id for k in rev.key_points]}
+    if rev.scenario:
         out["scenario"] = True
-    return {**out, "prompt": q["prompt"], **data, "explanation": q["explanation"]}
+    return {**out, "prompt": rev.prompt, **data, "explanation": rev.explanation}
 
 
 def write_bank_files(root: str | Path) -> dict[str, int]:
     """Write the exported bank under `root` as key_points.yaml, topics.yaml, sets.yaml and
     questions/<topic>.yaml (one file per topic that has exported questions). Returns counts."""
-    data = export_bank()
+    questions = _published_questions()
+    data = export_bank(questions)
     root = Path(root)
     (root / "questions").mkdir(parents=True, exist_ok=True)
 
@@ -129,8 +136,8 @@ def write_bank_files(root: str | Path) -> dict[str, int]:
          {"topics": [_without_empty(t, "description") for t in data["topics"]]})
     dump(root / "sets.yaml", {"sets": [_without_empty(s, "description") for s in data["sets"]]})
     by_topic: dict[str, list[dict[str, Any]]] = {}
-    for q in data["questions"]:
-        by_topic.setdefault(q["topic"], []).append(_file_question(q))
+    for q in questions:
+        by_topic.setdefault(q.topic_id, []).append(_file_question(q))
     for topic, questions in by_topic.items():
         dump(root / "questions" / f"{topic}.yaml", {"topic": topic, "questions": questions})
     return {"questions": len(data["questions"]), "topics": len(data["topics"]),
