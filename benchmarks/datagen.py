@@ -28,6 +28,7 @@ from quiz import progress as progress_ops
 from quiz.extensions import db
 from quiz.models import KeyPoint, Question, QuestionRevision, QuestionSet, RevisionKeyPoint, User
 from quiz.question_types import TYPES
+from quiz.vocab import QuestionStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "benchmark passphrase 7"  # noqa: S105 - throwaway accounts in a benchmark database
@@ -125,7 +126,7 @@ class Bank:
             db.select(Question.id, Question.topic_id, Question.current_revision_id,
                       QuestionRevision.qtype, QuestionRevision.data)
             .join(QuestionRevision, QuestionRevision.id == Question.current_revision_id)
-            .where(Question.active)
+            .where(Question.status == QuestionStatus.PUBLISHED)
             .order_by(Question.position)
         ).all()
         self.questions: list[QuestionInfo] = []

@@ -23,7 +23,7 @@ from .models import (
 )
 from .models._common import utcnow
 from .question_types import TYPES
-from .vocab import AttemptStatus, SetKind
+from .vocab import AttemptStatus, QuestionStatus, SetKind
 
 
 class AttemptError(ValueError):
@@ -43,7 +43,7 @@ def choose_questions(qset: QuestionSet, rng: random.Random) -> list[Question]:
     """The questions an attempt of this set serves, in order."""
     query = (
         db.select(Question)
-        .where(Question.active, Question.current_revision_id.is_not(None))
+        .where(Question.status == QuestionStatus.PUBLISHED, Question.current_revision_id.is_not(None))
         .order_by(Question.position)
     )
     if qset.kind == SetKind.TOPIC:

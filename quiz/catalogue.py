@@ -9,7 +9,7 @@ from sqlalchemy import func
 from . import grading
 from .extensions import db
 from .models import Attempt, Question, QuestionSet
-from .vocab import AttemptStatus, SetKind
+from .vocab import AttemptStatus, QuestionStatus, SetKind
 
 
 @dataclass
@@ -30,7 +30,9 @@ class SetSummary:
 # The catalogue's statements are built once, at import: building a SELECT (and its
 # subquery's column collection) costs more than running it. Values go in as bind parameters.
 _TOPIC_COUNTS = (
-    db.select(Question.topic_id, func.count()).where(Question.active).group_by(Question.topic_id)
+    db.select(Question.topic_id, func.count())
+    .where(Question.status == QuestionStatus.PUBLISHED, Question.current_revision_id.is_not(None))
+    .group_by(Question.topic_id)
 )
 _ACTIVE_SETS = db.select(QuestionSet).where(QuestionSet.active).order_by(QuestionSet.position)
 _RANKED = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,13 +15,14 @@ from . import accounts, progress
 from .bank import read_bank
 from .bank.coverage import MIN_QUESTIONS_PER_KEY_POINT, coverage
 from .bank.cues import cue_check
-from .bank.export import export_bank
+from .bank.export import export_bank, write_bank_files
 from .bank.lint import lint_bank
-from .bank.loader import load_bank
+from .bank.loader import import_bank
 from .extensions import db
+from .models import Question
 from .vocab import Role
 
-bank_cli = AppGroup("bank", help="Check, load and export the question bank.")
+bank_cli = AppGroup("bank", help="Check, import and export the question bank.")
 users_cli = AppGroup("users", help="Manage accounts.")
 progress_cli = AppGroup("progress", help="Maintain the progress summaries.")
 
@@ -82,27 +84,82 @@ def bank_coverage(path: str | None, minimum: int) -> None:
     click.echo(f"Every key point is tested by at least {minimum} questions.")
 
 
-@bank_cli.command("load")
-@click.argument("path", required=False)
-def bank_load(path: str | None) -> None:
-    """Validate, then upsert the bank in one transaction (a bank with errors loads nothing)."""
-    bank = _read_or_exit(path, "nothing loaded")
+def _import(path: str | None, *, overwrite: bool, retire_missing: bool, dry_run: bool,
+            what: str = "Imported") -> None:
+    """Validate, import in one transaction (all or nothing), print the report."""
+    bank = _read_or_exit(path, "nothing imported")
     try:
-        report = load_bank(bank)
-        db.session.commit()
+        report = import_bank(bank, overwrite=overwrite, retire_missing=retire_missing)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    click.echo(f"Loaded {len(bank.questions)} questions: {report}.")
+    for line in report.lines():
+        click.echo(line)
+    prefix = "Dry run, nothing written: would have imported" if dry_run else what
+    click.echo(f"{prefix} {len(bank.questions)} questions: {report}.")
+
+
+_IMPORT_HELP = """Import bank files (default: the shipped bank) without undoing browser work.
+
+    New questions are created and published; a question whose latest revision came from the
+    files is revised when its file changed; one changed in the browser since (editor, import,
+    restore, unpublished, retired) is reported as a conflict and left alone unless
+    --overwrite. Questions in the database but not in the files are reported, and retired
+    only with --retire-missing. Sections, topics, key points and sets follow the same rule.
+    All or nothing: a bank with any error imports nothing (non-zero exit).
+    """
+
+
+@bank_cli.command("import", help=_IMPORT_HELP)
+@click.argument("path", required=False)
+@click.option("--overwrite", is_flag=True, help="Let the files win over browser edits.")
+@click.option("--retire-missing", is_flag=True,
+              help="Retire questions (and deactivate sets) that are not in the files.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+def bank_import(path: str | None, overwrite: bool, retire_missing: bool, dry_run: bool) -> None:
+    _import(path, overwrite=overwrite, retire_missing=retire_missing, dry_run=dry_run)
+
+
+@bank_cli.command("load", help="The same as `bank import` (kept for old scripts).")
+@click.argument("path", required=False)
+@click.option("--overwrite", is_flag=True, help="Let the files win over browser edits.")
+@click.option("--retire-missing", is_flag=True,
+              help="Retire questions (and deactivate sets) that are not in the files.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+def bank_load(path: str | None, overwrite: bool, retire_missing: bool, dry_run: bool) -> None:
+    _import(path, overwrite=overwrite, retire_missing=retire_missing, dry_run=dry_run,
+            what="Loaded")
 
 
 @bank_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
-def bank_export(fmt: str, output) -> None:
-    """Write the loaded bank as JSON to OUTPUT (a file, or - for standard output)."""
-    json.dump(export_bank(), output, indent=2, ensure_ascii=False)
-    output.write("\n")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json",
+              show_default=True)
+@click.argument("output", default="-")
+def bank_export(fmt: str, output: str) -> None:
+    """Write the bank: published questions at their current revision, active sets, every
+    topic, section and key point (drafts and retired questions are left out).
+
+    json: to OUTPUT, a file or - for standard output. yaml: bank files (the layout of
+    question_bank/) in the folder OUTPUT, which must be new or empty; `bank import OUTPUT`
+    then reports nothing changed.
+    """
+    if fmt == "yaml":
+        root = Path(output)
+        if output == "-" or (root.exists() and (not root.is_dir() or any(root.iterdir()))):
+            click.echo(f"Error: {output} must be a new or empty folder for --format yaml.",
+                       err=True)
+            sys.exit(2)
+        counts = write_bank_files(root)
+        click.echo(f"Wrote {counts['questions']} questions, {counts['topics']} topics, "
+                   f"{counts['sets']} sets and {counts['key_points']} key points to {root}.")
+        return
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        json.dump(export_bank(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
 
 
 @users_cli.command("create")
@@ -145,12 +202,25 @@ def progress_rebuild() -> None:
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create or upgrade the database schema and load the shipped bank. Safe to run again."""
+    """Create or upgrade the database schema, then import the shipped bank. Safe on every deploy.
+
+    An empty bank is seeded from the files; after that this is `bank import` of the shipped
+    bank without --overwrite or --retire-missing: work done in the browser is never undone
+    (changed questions and rows are reported as conflicts and left alone).
+    """
     upgrade(directory=current_app.extensions["migrate"].directory)
     bank = _read_or_exit(None, "schema ready, bank not loaded")
-    report = load_bank(bank)
-    db.session.commit()
-    click.echo(f"Database ready; question bank: {report}.")
+    seeding = db.session.scalar(db.select(Question.id).limit(1)) is None
+    try:
+        report = import_bank(bank)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    for line in report.lines():
+        click.echo(line)
+    what = "seeded from the files" if seeding else "question bank"
+    click.echo(f"Database ready; {what}: {report}.")
 
 
 def register_cli(app: Flask) -> None:

@@ -29,7 +29,7 @@ from .models import (
     Topic,
     User,
 )
-from .vocab import AttemptStatus, SetKind
+from .vocab import AttemptStatus, QuestionStatus, SetKind
 
 MASTERY_DEFINITION = (
     "Mastery is the share of a topic's questions whose most recent answer "
@@ -246,7 +246,8 @@ def _topic_statement():
             func.coalesce(func.sum(full), 0),
             func.min(QuestionSet.id),
         )
-        .join(Question, (Question.topic_id == Topic.id) & Question.active)
+        .join(Question, (Question.topic_id == Topic.id)
+              & (Question.status == QuestionStatus.PUBLISHED))
         .outerjoin(latest, latest.c.question_id == Question.id)
         .outerjoin(QuestionSet, (QuestionSet.topic_id == Topic.id) & QuestionSet.active
                    & (QuestionSet.kind == SetKind.TOPIC))
@@ -339,7 +340,7 @@ def _unanswered_statement():
         db.select(Question.id, Topic.title, QuestionRevision.prompt)
         .join(Topic, Topic.id == Question.topic_id)
         .join(QuestionRevision, QuestionRevision.id == Question.current_revision_id)
-        .where(Question.active, Question.id.not_in(answered))
+        .where(Question.status == QuestionStatus.PUBLISHED, Question.id.not_in(answered))
         .order_by(Topic.position, Question.position)
     )
 

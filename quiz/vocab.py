@@ -62,6 +62,7 @@ class RevisionOrigin(StrEnum):
 class AuditEntity(StrEnum):
     QUESTION = "question"
     SET = "set"
+    SECTION = "section"
     TOPIC = "topic"
     KEY_POINT = "key_point"
     USER = "user"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from quiz.bank import files, read_bank
-from quiz.bank.loader import load_bank
+from quiz.bank.loader import import_bank, load_bank
 from quiz.extensions import db
 from quiz.models import KeyPoint, Question, QuestionRevision, QuestionSet, RevisionKeyPoint, Topic
 
@@ -167,7 +167,7 @@ def test_reload_unchanged_bank_creates_no_revisions(app):
 
 
 @pytest.mark.small_bank
-def test_changed_question_gets_a_new_revision_and_removed_one_is_retired(app, tmp_path):
+def test_changed_question_gets_a_new_revision_and_removed_one_is_only_reported(app, tmp_path):
     questions = bankgen.default_questions()
     questions["alpha"][0]["prompt"] = "A reworded prompt?"
     questions["alpha"].pop()  # alpha-003 leaves the bank
@@ -177,13 +177,21 @@ def test_changed_question_gets_a_new_revision_and_removed_one_is_retired(app, tm
     with app.app_context():
         report = load_bank(bank)
         db.session.commit()
-        assert (report.created, report.revised, report.unchanged, report.retired) == (1, 1, 4, 1)
+        assert (report.created, report.revised, report.unchanged, report.retired) == (1, 1, 4, 0)
+        assert report.missing == ["question alpha-003: not in the files"]
         q = db.session.get(Question, "alpha-001")
         assert q.current_revision.number == 2
         assert q.current_revision.prompt == "A reworded prompt?"
         old = db.session.scalar(db.select(QuestionRevision).filter_by(question_id="alpha-001", number=1))
         assert old.prompt == "Prompt of alpha-001?"  # the old revision is untouched
-        assert db.session.get(Question, "alpha-003").active is False
+        assert db.session.get(Question, "alpha-003").status == "published"
+        assert q.status == "published" and q.latest_revision_id == q.current_revision_id
+        assert q.current_revision.origin == "file"
+        assert q.current_revision.origin_ref == "questions/alpha.yaml"
+        report = import_bank(bank, retire_missing=True)
+        db.session.commit()
+        assert (report.created, report.revised, report.unchanged, report.retired) == (0, 0, 6, 1)
+        assert db.session.get(Question, "alpha-003").status == "retired"
 
 
 # --- CLI --------------------------------------------------------------------------------
@@ -217,9 +225,9 @@ def test_cli_load_with_an_error_loads_nothing(runner, app, tmp_path):
     root = bankgen.write_bank(tmp_path / "broken", questions=questions)
     with app.app_context():
         before = _counts()
-    result = runner.invoke(args=["bank", "load", str(root)])
+    result = runner.invoke(args=["bank", "import", str(root)])
     assert result.exit_code == 1
-    assert "nothing loaded" in result.output
+    assert "nothing imported" in result.output
     with app.app_context():
         assert _counts() == before
         assert db.session.get(Question, "alpha-001").current_revision.number == 1
@@ -227,8 +235,8 @@ def test_cli_load_with_an_error_loads_nothing(runner, app, tmp_path):
 
 
 @pytest.mark.small_bank
-def test_cli_load_is_idempotent(runner, app):
-    first = runner.invoke(args=["bank", "load"])
+def test_cli_import_is_idempotent_and_load_is_its_alias(runner, app):
+    first = runner.invoke(args=["bank", "import"])
     second = runner.invoke(args=["bank", "load"])
     assert first.exit_code == second.exit_code == 0
     assert "0 new, 0 revised, 6 unchanged" in second.output
@@ -264,11 +272,16 @@ def test_export_round_trips_shipped_bank(runner, app):
 
 
 @pytest.mark.small_bank
-def test_set_removed_from_bank_is_deactivated(app, tmp_path):
+def test_set_removed_from_bank_is_reported_and_deactivated_only_when_asked(app, tmp_path):
     bank, _ = read_bank(bankgen.write_bank(tmp_path / "b2", sets=bankgen.default_sets()[:2]))
     with app.app_context():
-        load_bank(bank)
+        report = load_bank(bank)
         db.session.commit()
+        assert report.missing == ["set mixed: not in the files"]
+        assert db.session.get(QuestionSet, "mixed").active is True
+        report = import_bank(bank, retire_missing=True)
+        db.session.commit()
+        assert report.missing == ["set mixed: not in the files; deactivated"]
         assert db.session.get(QuestionSet, "mixed").active is False
 
 

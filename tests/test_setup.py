@@ -169,3 +169,57 @@ def test_the_dummy_hash_is_made_once_for_unknown_addresses(app):
     info = accounts._dummy_hash.cache_info()
     assert (info.currsize, info.misses) == (1, 1)
     assert accounts._dummy_hash().startswith("$argon2")
+
+
+def test_upgrade_turns_active_into_status_and_marks_rows_as_written_by_the_files(tmp_path):
+    """6b1d94e7c2a8: active -> published, inactive -> retired (and back on downgrade); every
+    revision came from the files; file markers hold the hash of each row's values."""
+    from flask_migrate import downgrade, upgrade
+
+    from quiz.bank import read_bank
+    from quiz.bank.entities import FIELDS, from_files
+    from quiz.bank.loader import load_bank
+    from quiz.bank.revisions import retire
+    from quiz.models import KeyPoint, Question, QuestionRevision, QuestionSet, Section, Topic
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        load_bank(read_bank(app.config["BANK_PATH"])[0])
+        retire(db.session.get(Question, "alpha-002"), None)
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(directory=directory, revision="5f2c8a1e9d34")
+        with db.engine.connect() as conn:
+            active = dict(conn.execute(text("SELECT id, active FROM question")).all())
+            columns = {c["name"] for c in inspect(conn).get_columns("question_revision")}
+        assert {k: bool(v) for k, v in active.items()} == {
+            "alpha-001": True, "alpha-002": False, "alpha-003": True,
+            "beta-001": True, "beta-002": True, "beta-003": True}
+        assert not {"origin", "origin_ref", "note", "author_id"} & columns
+        with db.engine.begin() as conn:  # as the old loader left a question missing from files
+            conn.execute(text("UPDATE question SET active = :no WHERE id = 'beta-003'"),
+                         {"no": False})
+
+        upgrade(directory=directory)
+        status = dict(db.session.execute(db.select(Question.id, Question.status)).all())
+        assert status == {"alpha-001": "published", "alpha-002": "retired",
+                          "alpha-003": "published", "beta-001": "published",
+                          "beta-002": "published", "beta-003": "retired"}
+        for q in db.session.scalars(db.select(Question)):
+            assert q.latest_revision_id == q.current_revision_id is not None
+        origins = set(db.session.scalars(db.select(QuestionRevision.origin)))
+        assert origins == {"file"}
+        for model in FIELDS:
+            rows = db.session.scalars(db.select(model)).all()
+            assert rows and all(from_files(row) for row in rows), model
+        assert {Section, Topic, KeyPoint, QuestionSet} == set(FIELDS)
+        # The upgraded bank imports as unchanged (the retired ones stay retired).
+        report = load_bank(read_bank(app.config["BANK_PATH"])[0])
+        assert (report.created, report.revised, report.unchanged, report.conflicts) == (
+            0, 0, 6, [])
+        assert db.session.get(Question, "beta-003").status == "retired"
+        db.session.rollback()
+        db.session.remove()

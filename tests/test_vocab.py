@@ -13,9 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from quiz.attempts import start_attempt
 from quiz.bank.files import DIFFICULTIES
 from quiz.extensions import db
-from quiz.models import Attempt, QuestionRevision, QuestionSet, User
+from quiz.models import Attempt, Question, QuestionRevision, QuestionSet, User
 from quiz.question_types import TYPES
-from quiz.vocab import AttemptStatus, Difficulty, QuestionTypeName, Role, SetKind, in_sql
+from quiz.vocab import (
+    AttemptStatus,
+    Difficulty,
+    QuestionStatus,
+    QuestionTypeName,
+    RevisionOrigin,
+    Role,
+    SetKind,
+    in_sql,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "quiz" / "migrations" / "versions"
 
@@ -26,7 +35,12 @@ ENUM_COLUMNS = [
     ("attempt", "status", AttemptStatus, "abandoned"),
     ("question_revision", "qtype", QuestionTypeName, "essay"),
     ("question_revision", "difficulty", Difficulty, "extreme"),
+    ("question", "status", QuestionStatus, "deleted"),
+    ("question_revision", "origin", RevisionOrigin, "magic"),
 ]
+# Constraints added after the initial schema, with the migration that added them.
+LATER = {("question", "status"): "6b1d94e7c2a8_bank_home.py",
+         ("question_revision", "origin"): "6b1d94e7c2a8_bank_home.py"}
 
 
 def test_question_type_names_are_the_types():
@@ -45,6 +59,11 @@ def test_constraint_is_generated_from_the_enum(table, column, enum, bad):
     constraints = {c.name: str(c.sqltext) for c in db.metadata.tables[table].constraints
                    if hasattr(c, "sqltext")}
     assert constraints[f"ck_{table}_{column}"] == in_sql(column, enum)
+    if (table, column) in LATER:  # that migration holds the same SQL under the same name
+        later = (MIGRATIONS / LATER[table, column]).read_text()
+        assert f'_CHECK = "{in_sql(column, enum)}"' in later
+        assert f"ck_{table}_{column}" in later
+        return
     # The initial migration created exactly this constraint, under the same name.
     initial = (MIGRATIONS / "d62943bb080f_initial_schema.py").read_text()
     assert f'sa.CheckConstraint("{in_sql(column, enum)}", name=op.f(\'ck_{table}_{column}\'))' in initial
@@ -60,7 +79,8 @@ def _rows():
     db.session.commit()
     revision = db.session.scalars(db.select(QuestionRevision)).first()
     return {"user": (User, user.id), "question_set": (QuestionSet, qset.id),
-            "attempt": (Attempt, attempt.id), "question_revision": (QuestionRevision, revision.id)}
+            "attempt": (Attempt, attempt.id), "question_revision": (QuestionRevision, revision.id),
+            "question": (Question, revision.question_id)}
 
 
 @pytest.mark.small_bank

@@ -19,8 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..vocab import Difficulty, QuestionTypeName, SetKind, check_in
+from ..vocab import Difficulty, QuestionStatus, QuestionTypeName, RevisionOrigin, SetKind, check_in
 from ._common import utcnow
+from .accounts import User
 
 
 class Section(db.Model):
@@ -30,6 +31,9 @@ class Section(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The hash of the values the bank files last wrote here (quiz.bank.entities.row_hash);
+    # NULL once edited in the studio. Import only rewrites rows whose values still hash to it.
+    file_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class KeyPoint(db.Model):
@@ -41,6 +45,9 @@ class KeyPoint(db.Model):
     text: Mapped[str] = mapped_column(Text)
     must_know: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The hash of the values the bank files last wrote here (quiz.bank.entities.row_hash);
+    # NULL once edited in the studio. Import only rewrites rows whose values still hash to it.
+    file_hash: Mapped[str | None] = mapped_column(String(64))
 
     section: Mapped[Section] = relationship()
 
@@ -51,6 +58,9 @@ class Topic(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The hash of the values the bank files last wrote here (quiz.bank.entities.row_hash);
+    # NULL once edited in the studio. Import only rewrites rows whose values still hash to it.
+    file_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class QuestionSet(db.Model):
@@ -73,25 +83,42 @@ class QuestionSet(db.Model):
     include_must_know: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The hash of the values the bank files last wrote here (quiz.bank.entities.row_hash);
+    # NULL once edited in the studio. Import only rewrites rows whose values still hash to it.
+    file_hash: Mapped[str | None] = mapped_column(String(64))
 
     topic: Mapped[Topic | None] = relationship()
 
 
 class Question(db.Model):
-    """A stable question identity; its content lives in immutable revisions."""
+    """A stable question identity; its content lives in immutable revisions.
+
+    Learners are served `current_revision` of `published` questions only. `latest_revision`
+    is the newest revision: equal to the current one, or a pending draft. Change these only
+    through quiz.bank.revisions.
+    """
 
     __tablename__ = "question"
+    __table_args__ = (check_in("status", QuestionStatus),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     topic_id: Mapped[str] = mapped_column(ForeignKey("topic.id"))
+    # The revision learners are served; null for a draft that was never published.
     current_revision_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_revision.id", use_alter=True)
     )
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The newest revision (a pending draft when it differs from the current one).
+    latest_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_revision.id", use_alter=True)
+    )
+    status: Mapped[str] = mapped_column(String(16), default=QuestionStatus.DRAFT)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     topic: Mapped[Topic] = relationship()
     current_revision: Mapped[QuestionRevision | None] = relationship(
         foreign_keys=[current_revision_id], post_update=True
+    )
+    latest_revision: Mapped[QuestionRevision | None] = relationship(
+        foreign_keys=[latest_revision_id], post_update=True
     )
 
 
@@ -103,6 +130,7 @@ class QuestionRevision(db.Model):
         UniqueConstraint("question_id", "number"),
         check_in("qtype", QuestionTypeName),
         check_in("difficulty", Difficulty),
+        check_in("origin", RevisionOrigin),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[str] = mapped_column(ForeignKey("question.id"))
@@ -117,8 +145,15 @@ class QuestionRevision(db.Model):
     # Type-specific answer data (choices, options and pairs, or steps), as in the bank file.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Who made it (null for the command line), why, and where it came from (RevisionOrigin;
+    # origin_ref: the bank file for FILE, an import's file name, ...).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(16), default=RevisionOrigin.FILE)
+    origin_ref: Mapped[str | None] = mapped_column(String(255))
 
     question: Mapped[Question] = relationship(foreign_keys=[question_id])
+    author: Mapped[User | None] = relationship()
     source: Mapped[Section] = relationship()
     key_points: Mapped[list[KeyPoint]] = relationship(
         secondary="revision_key_point", order_by="KeyPoint.position"
