@@ -1,12 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 
 from ..vocab import Role
 
 
 class RoleForm(FlaskForm):
     # Validated against the Role vocabulary: anything else is a form error (400).
-    role = SelectField("Role", choices=[(r.value, r.value.title()) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
     submit = SubmitField("Change role")
 
 
