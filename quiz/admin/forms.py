@@ -7,7 +7,7 @@ from ..vocab import Role
 
 class RoleForm(FlaskForm):
     # Validated against the Role vocabulary: anything else is a form error (400).
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+    role = SelectField("New role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
     submit = SubmitField("Change role")
 
 
