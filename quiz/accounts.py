@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import audit
 from .extensions import db
@@ -349,7 +350,8 @@ def find_reset(token: str) -> PasswordReset:
     reset = None
     if 20 <= len(token) <= 100:
         reset = db.session.scalar(
-            db.select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+            db.select(PasswordReset).options(joinedload(PasswordReset.user))
+            .where(PasswordReset.token_hash == _token_hash(token))
         )
     if reset is None or not reset.user.active:
         raise ResetLinkError(UNKNOWN_LINK, gone=False)

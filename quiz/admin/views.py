@@ -74,7 +74,7 @@ def set_role(user_id: int):
     if not form.validate_on_submit():
         return _detail(user, 400, role_form=form)
     try:
-        changed = accounts.set_role(current_user, user, form.role.data)
+        changed = accounts.set_role(current_user._get_current_object(), user, form.role.data)
     except accounts.LastAdmin as exc:
         db.session.rollback()
         return _detail(db.session.get(User, user_id), 409, error=str(exc))
