@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         TRUSTED_PROXIES=0,  # proxy hops in front of the app whose X-Forwarded-* to believe
         **REQUEST_LIMITS,
         BANK_PATH=str(Path(app.root_path).parent / "question_bank"),
+        PASSWORD_RESET_HOURS=24,  # how long a password-reset link made by an admin works
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -69,6 +70,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     limiter.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables on db.metadata)
+    from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .learn import bp as learn_bp
@@ -79,6 +82,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     register_cli(app)
     register_filters(app)
     register_policy(app)

@@ -1,18 +1,28 @@
-"""Account operations: create, authenticate, rotate sessions. Domain code: flush, never commit."""
+"""Account operations: create, authenticate, rotate sessions; the admin's changes (role,
+deactivate, reactivate, reset links) and each user's own (name, password), every change with
+its audit event. Domain code: flush, never commit."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
+from . import audit
 from .extensions import db
-from .models import User
+from .models import PasswordReset, User
+from .models._common import utcnow
 from .models.accounts import new_session_token
-from .vocab import Role
+from .vocab import AuditEntity, Role
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,6 +46,23 @@ class AccountError(ValueError):
 
 class EmailTaken(AccountError):
     """The address already has an account (told to administrators, never to the public)."""
+
+
+class LastAdmin(AccountError):
+    """The change would leave no active admin (a conflict with the current state: 409)."""
+
+
+class WrongPassword(AccountError):
+    """The current password given to change it was wrong."""
+
+
+class ResetLinkError(AccountError):
+    """A reset link that cannot be used; `gone` tells a used or expired link (410) from one
+    that never existed (404)."""
+
+    def __init__(self, message: str, gone: bool) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 def normalise_email(email: str) -> str:
@@ -132,16 +159,19 @@ def register_learner(email: str, password: str, name: str) -> None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user if the password matches; the same work is done for unknown addresses."""
+    """The user if the password matches and the account is active; the same work is done
+    for unknown addresses, and a deactivated account is refused only after the hash is
+    checked, so neither can be told apart from a wrong password. Records the sign-in time."""
     user = find_user(email)
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None:
+    if user is None or not user.active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
     return user
 
 
@@ -152,8 +182,206 @@ def end_sessions(user: User) -> None:
 
 # Built once: this runs on every signed-in request, and building the SELECT costs about as
 # much as running it.
-_USER_BY_TOKEN = db.select(User).where(User.session_token == db.bindparam("token"))
+_USER_BY_TOKEN = db.select(User).where(User.session_token == db.bindparam("token"),
+                                       User.active.is_(True))
 
 
 def load_user(token: str) -> User | None:
+    """The user a session belongs to; None (signed out) if the token was rotated or the
+    account deactivated since."""
     return db.session.scalar(_USER_BY_TOKEN, {"token": token})
+
+
+# --- administration: role, deactivate, reactivate ---------------------------------------
+
+def _audit(actor: User | None, user: User, action: str, summary: str, **detail) -> None:
+    audit.record(actor, AuditEntity.USER, user.id, action, summary, detail or None)
+
+
+def _check_leaves_an_admin(user: User) -> None:
+    """Refuse a change that takes `user` out of the active admins if nobody would remain.
+
+    The active admins' rows are locked (FOR UPDATE on PostgreSQL) before they are counted,
+    so two admins demoting each other at once cannot both pass.
+    """
+    if user.role != Role.ADMIN or not user.active:
+        return
+    admins = db.session.scalars(
+        db.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id).with_for_update()
+    ).all()
+    if set(admins) <= {user.id}:
+        raise LastAdmin("This is the only active admin account: make another account an "
+                        "admin first, so that someone can still manage accounts.")
+
+
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise AccountError(f"Role must be one of: {', '.join(Role)}.") from None
+
+
+def set_role(actor: User | None, user: User, role: str) -> bool:
+    """Give `user` another role; False if it already has it (nothing written)."""
+    new = parse_role(role)
+    old = user.role
+    if new == old:
+        return False
+    if new != Role.ADMIN:
+        _check_leaves_an_admin(user)
+    user.role = new.value
+    _audit(actor, user, "set-role", f"Role of {user.email}: {old} → {new}", old=old, new=new.value)
+    db.session.flush()
+    return True
+
+
+def deactivate(actor: User | None, user: User) -> bool:
+    """Close an account: no sign-in, every session ended now, unused reset links void.
+    False if it was already inactive."""
+    if not user.active:
+        return False
+    _check_leaves_an_admin(user)
+    user.active = False
+    end_sessions(user)
+    _void_reset_links(user)
+    _audit(actor, user, "deactivate", f"Deactivated {user.email}")
+    db.session.flush()
+    return True
+
+
+def reactivate(actor: User | None, user: User) -> bool:
+    """Open a deactivated account again (with its old password). False if already active."""
+    if user.active:
+        return False
+    user.active = True
+    _audit(actor, user, "reactivate", f"Reactivated {user.email}")
+    db.session.flush()
+    return True
+
+
+# --- each user's own account -------------------------------------------------------------
+
+def change_name(user: User, name: str) -> bool:
+    """A new display name (1 to 100 characters after trimming); False if unchanged."""
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise AccountError("Enter a name of 1 to 100 characters.")
+    if name == user.name:
+        return False
+    old = user.name
+    user.name = name
+    _audit(user, user, "rename", f"Name of {user.email}: {old} → {name}")
+    db.session.flush()
+    return True
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; every session of the user ends
+    (the caller signs the current one in again with the new token)."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword("That is not your current password.") from None
+    _set_password(user, new)
+    _audit(user, user, "change-password", f"{user.email} changed their password")
+    db.session.flush()
+
+
+def _set_password(user: User, password: str) -> None:
+    check_password_policy(password, user.email, user.name)
+    user.password_hash = _hasher.hash(password)
+    end_sessions(user)
+
+
+# --- password-reset links -----------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class ResetLink:
+    token: str  # shown once, never stored
+    reset: PasswordReset
+
+
+def _void_reset_links(user: User) -> None:
+    """End every unused link of `user` (expired as of now)."""
+    now = utcnow()
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None),
+               PasswordReset.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def create_reset_link(actor: User | None, user: User, valid_for: timedelta) -> ResetLink:
+    """A one-time link for `user`, valid for `valid_for`; earlier unused links of theirs
+    stop working (only the newest link handed out counts)."""
+    if not user.active:
+        raise AccountError("This account is deactivated: reactivate it before creating a "
+                           "reset link.")
+    _void_reset_links(user)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    reset = PasswordReset(token_hash=_token_hash(token), user_id=user.id,
+                          created_by_id=actor.id if actor is not None else None,
+                          created_at=now, expires_at=now + valid_for)
+    db.session.add(reset)
+    _audit(actor, user, "reset-link", f"Password-reset link for {user.email}, valid until "
+           f"{reset.expires_at:%Y-%m-%d %H:%M} UTC")
+    db.session.flush()
+    return ResetLink(token, reset)
+
+
+UNKNOWN_LINK = "This password-reset link is not valid. Check that you copied all of it."
+USED_LINK = "This password-reset link has already been used. Ask an administrator for a new one."
+EXPIRED_LINK = "This password-reset link has expired. Ask an administrator for a new one."
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes (stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def find_reset(token: str) -> PasswordReset:
+    """The usable reset behind `token`, or ResetLinkError (unknown: 404; used, expired: 410).
+
+    A deactivated account's link counts as unknown.
+    """
+    reset = None
+    if 20 <= len(token) <= 100:
+        reset = db.session.scalar(
+            db.select(PasswordReset).options(joinedload(PasswordReset.user))
+            .where(PasswordReset.token_hash == _token_hash(token))
+        )
+    if reset is None or not reset.user.active:
+        raise ResetLinkError(UNKNOWN_LINK, gone=False)
+    if reset.used_at is not None:
+        raise ResetLinkError(USED_LINK, gone=True)
+    if aware(reset.expires_at) <= utcnow():
+        raise ResetLinkError(EXPIRED_LINK, gone=True)
+    return reset
+
+
+def use_reset_link(token: str, password: str) -> User:
+    """Set a new password through a reset link, once: the link is marked used by a
+    conditional UPDATE, so of two racing uses exactly one succeeds. Ends every session."""
+    reset = find_reset(token)
+    user = reset.user
+    check_password_policy(password, user.email, user.name)  # before anything is written
+    claimed = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise ResetLinkError(USED_LINK, gone=True)
+    _set_password(user, password)
+    _audit(user, user, "reset-password", f"{user.email} set a new password with a reset link")
+    db.session.flush()
+    return user

@@ -19,7 +19,7 @@ from .bank.export import export_bank, write_bank_files
 from .bank.lint import lint_bank
 from .bank.loader import import_bank
 from .extensions import db
-from .models import Question
+from .models import Question, User
 from .vocab import Role
 
 bank_cli = AppGroup("bank", help="Check, import and export the question bank.")
@@ -182,6 +182,77 @@ def users_create(email: str, role: str, name: str | None) -> None:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"Created {user.role} {user.email}.")
+
+
+def _account_or_exit(email: str):
+    user = accounts.find_user(email)
+    if user is None:
+        click.echo(f"Error: no account has the address {accounts.normalise_email(email)}.", err=True)
+        sys.exit(1)
+    return user
+
+
+def _commit_or_exit(change) -> bool:
+    """Run `change` and commit; an AccountError rolls back and exits non-zero."""
+    try:
+        changed = change()
+        db.session.commit()
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    return changed
+
+
+@users_cli.command("list")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=None,
+              help="Only accounts with this role.")
+@click.option("--inactive", is_flag=True, help="Only deactivated accounts (default: active ones).")
+def users_list(role: str | None, inactive: bool) -> None:
+    """One tab-separated line per account: e-mail, name, role, status, last sign-in (UTC)."""
+    stmt = db.select(User).where(User.active.is_(not inactive)).order_by(User.email)
+    if role:
+        stmt = stmt.where(User.role == role)
+    for user in db.session.scalars(stmt):
+        login = (accounts.aware(user.last_login_at).strftime("%Y-%m-%dT%H:%MZ")
+                 if user.last_login_at else "never")
+        status = "active" if user.active else "inactive"
+        name = " ".join(user.name.split())  # no tabs or newlines inside a field
+        click.echo("\t".join((user.email, name, user.role, status, login)))
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role")
+def users_set_role(email: str, role: str) -> None:
+    """Give an account another role (learner, instructor or admin)."""
+    user = _account_or_exit(email)
+    if _commit_or_exit(lambda: accounts.set_role(None, user, role)):
+        click.echo(f"{user.email} is now {user.role}.")
+    else:
+        click.echo(f"{user.email} already is {user.role}; nothing changed.")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email: str) -> None:
+    """Close an account: it cannot sign in and every session of it ends now."""
+    user = _account_or_exit(email)
+    if _commit_or_exit(lambda: accounts.deactivate(None, user)):
+        click.echo(f"Deactivated {user.email}; its sessions have ended.")
+    else:
+        click.echo(f"{user.email} was already deactivated; nothing changed.")
+
+
+@users_cli.command("reactivate")
+@click.argument("email")
+def users_reactivate(email: str) -> None:
+    """Open a deactivated account again (it keeps its password)."""
+    user = _account_or_exit(email)
+    if _commit_or_exit(lambda: accounts.reactivate(None, user)):
+        click.echo(f"Reactivated {user.email}.")
+    else:
+        click.echo(f"{user.email} was already active; nothing changed.")
 
 
 @progress_cli.command("rebuild")

@@ -10,6 +10,8 @@ The rules:
 - Instructors and admins (staff) also see every learner's attempts and progress, and the
   learner roster; they never take another learner's attempt.
 - Staff may edit the question bank (the studio, to come).
+- Admins alone manage accounts (list, roles, deactivate, reset links); every signed-in
+  user manages their own name and password.
 - Anonymous users may do none of this.
 """
 
@@ -62,6 +64,20 @@ def can_edit_bank(user: Any) -> bool:
     return is_staff(user)
 
 
+def is_admin(user: Any) -> bool:
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
+def can_manage_users(user: Any) -> bool:
+    """The account pages under /admin/users: admins only."""
+    return is_admin(user)
+
+
+def can_manage_own_account(user: Any) -> bool:
+    """/account (name and password): anyone signed in."""
+    return _signed_in(user)
+
+
 def visible_learners(user: Any) -> ColumnElement[bool]:
     """A WHERE condition on User: the learners `user` may list. Staff see every learner;
     a learner only themselves; anonymous users nobody."""
@@ -80,6 +96,8 @@ POLICY_FUNCTIONS = {
     "can_view_progress": can_view_progress,
     "can_view_roster": can_view_roster,
     "can_edit_bank": can_edit_bank,
+    "can_manage_users": can_manage_users,
+    "can_manage_own_account": can_manage_own_account,
 }
 
 

@@ -12,7 +12,8 @@ Visitors ("roles" of the matrix):
 
 Path placeholders: {open} the owner's in-progress attempt, {done} the owner's submitted
 attempt, {owner} / {other} the learners' user ids, {me} the visitor's own user id (the
-owner's for anonymous), {missing} an id that exists nowhere.
+owner's for anonymous), {missing} an id that exists nowhere, {reset} the token of an unused
+password-reset link for the owner.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from argon2 import PasswordHasher
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from quiz.accounts import create_reset_link
 from quiz.attempts import start_attempt, submit_attempt
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, QuestionSet, User
@@ -97,6 +100,8 @@ REGISTER_DATA = {"name": "New Person", "email": "new.person@example.org",
                  "password": PASSWORD, "confirm": PASSWORD}
 LOGIN_DATA = {"email": "owner@example.org", "password": PASSWORD}
 SAVE = {"save": "Save and finish later"}
+NEW_PASSWORD_DATA = {"current": PASSWORD, "password": "violet tugboat anthem",
+                     "confirm": "violet tugboat anthem"}
 
 ROUTES: list[Route] = [
     # Home
@@ -162,6 +167,67 @@ ROUTES: list[Route] = [
     Route("GET", "/staff/learners?sort=bogus&dir=up&page=-3",
           expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("POST", "/staff/learners", expect(everyone=NOT_ALLOWED)),
+    # One's own account: everyone signed in.
+    Route("GET", "/account", expect(anonymous=LOGIN, signed_in=OK)),
+    Route("POST", "/account", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/account/name", expect(anonymous=LOGIN, signed_in=to("/account")),
+          data={"name": "A New Name"}),
+    Route("POST", "/account/name", expect(anonymous=LOGIN, signed_in=BAD), data={"name": ""}),
+    Route("GET", "/account/name", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/account/password", expect(anonymous=LOGIN, signed_in=to("/account")),
+          data=NEW_PASSWORD_DATA),
+    Route("POST", "/account/password", expect(anonymous=LOGIN, signed_in=BAD),
+          data={**NEW_PASSWORD_DATA, "current": "not the password"}),
+    Route("GET", "/account/password", expect(everyone=NOT_ALLOWED)),
+    # A reset link works for whoever holds it, signed in or not (the owner's, here).
+    Route("GET", "/reset/{reset}", expect(everyone=OK)),
+    Route("POST", "/reset/{reset}", expect(everyone=to("/auth/login")),
+          data={"password": "violet tugboat anthem", "confirm": "violet tugboat anthem"}),
+    Route("GET", "/reset/nope", expect(everyone=NOT_FOUND)),
+    Route("POST", "/reset/nope", expect(everyone=NOT_FOUND),
+          data={"password": "violet tugboat anthem", "confirm": "violet tugboat anthem"}),
+    Route("PUT", "/reset/{reset}", expect(everyone=NOT_ALLOWED)),
+    # Admin pages: admins only; learners and instructors get 403, whatever the id.
+    Route("GET", "/admin/users", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                        instructor=FORBIDDEN, admin=OK)),
+    Route("GET", "/admin/users?q=owner&role=learner&status=inactive&sort=login&dir=asc&page=2",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=OK)),
+    Route("GET", "/admin/users?role=root&status=gone&sort=bogus&dir=up&page=-3",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=OK)),
+    Route("POST", "/admin/users", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/admin/users/{owner}", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                                instructor=FORBIDDEN, admin=OK)),
+    Route("GET", "/admin/users/{missing}", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                                  instructor=FORBIDDEN, admin=NOT_FOUND)),
+    Route("GET", "/admin/users/not-a-number", expect(everyone=NOT_FOUND)),
+    Route("POST", "/admin/users/{owner}", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/admin/users/{owner}/role",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN,
+                 admin=to("/admin/users/{owner}")), data={"role": "instructor"}),
+    Route("POST", "/admin/users/{owner}/role",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=BAD),
+          data={"role": "superuser"}),
+    Route("POST", "/admin/users/{missing}/role",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=NOT_FOUND),
+          data={"role": "instructor"}),
+    Route("GET", "/admin/users/{owner}/role", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/admin/users/{owner}/deactivate",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN,
+                 admin=to("/admin/users/{owner}"))),
+    Route("POST", "/admin/users/{missing}/deactivate",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=NOT_FOUND)),
+    Route("GET", "/admin/users/{owner}/deactivate", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/admin/users/{owner}/reactivate",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN,
+                 admin=to("/admin/users/{owner}"))),
+    Route("POST", "/admin/users/{missing}/reactivate",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=NOT_FOUND)),
+    Route("GET", "/admin/users/{owner}/reactivate", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/admin/users/{owner}/reset-link",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=OK)),
+    Route("POST", "/admin/users/{missing}/reset-link",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=NOT_FOUND)),
+    Route("GET", "/admin/users/{owner}/reset-link", expect(everyone=NOT_ALLOWED)),
 ]
 
 
@@ -189,10 +255,11 @@ def world(app):
         open_attempt = start_attempt(owner, db.session.get(QuestionSet, "alpha"))
         done = start_attempt(owner, db.session.get(QuestionSet, "beta"))
         assert submit_attempt(done, {})
+        link = create_reset_link(users["admin"], owner, timedelta(hours=1))
         db.session.commit()
         return {
             "ids": {"open": open_attempt.id, "done": done.id, "owner": owner.id,
-                    "other": users["other"].id, "missing": MISSING_ID},
+                    "other": users["other"].id, "missing": MISSING_ID, "reset": link.token},
             "users": {role: u.id for role, u in users.items()},
             "tokens": {role: u.session_token for role, u in users.items()},
         }

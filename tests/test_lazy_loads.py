@@ -4,6 +4,8 @@ N+1 pattern a query count catches only once data grows)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -34,6 +36,8 @@ def world(tmp_path):
     with app.app_context():
         learner = accounts.create_user("learner@example.org", PASSWORD, "Lee")
         accounts.create_user("staff@example.org", PASSWORD, "Sam", "instructor")
+        admin = accounts.create_user("admin@example.org", PASSWORD, "Ada", "admin")
+        link = accounts.create_reset_link(admin, learner, timedelta(hours=1))
         sets = {sid: db.session.get(QuestionSet, sid) for sid in ("alpha", "beta", "mixed")}
         for qset in sets.values():
             done = start_attempt(learner, qset)
@@ -41,7 +45,8 @@ def world(tmp_path):
         open_attempt = start_attempt(learner, sets["alpha"])
         save_answers(open_attempt, answers_for(open_attempt, right_every=3))
         db.session.commit()
-        ids = {"learner": learner.id, "done": done.id, "open": open_attempt.id}
+        ids = {"learner": learner.id, "done": done.id, "open": open_attempt.id,
+               "reset": link.token}
     yield app, ids
     _teardown(app)
 
@@ -61,6 +66,10 @@ PAGES = [
     ("staff", "/learners/{learner}/progress"),
     ("staff", "/attempts/{done}/review"),
     ("staff", "/staff/learners"),
+    ("admin", "/admin/users"),
+    ("admin", "/admin/users/{learner}"),
+    ("learner", "/account"),
+    ("staff", "/reset/{reset}"),
 ]
 
 

@@ -154,7 +154,24 @@ CSRF_CASES = [
         lambda app, w: {**answer_form(app, w["open"]), "save": "Save and finish later"},
         lambda app, client, w: attempt_state(app, w["open"]),
     ),
+    CsrfCase(
+        "account name", True, "/account", "/account/name",
+        lambda app, w: {"name": "Someone Else"},
+        lambda app, client, w: _user_fields(app, w["learner"]),
+    ),
+    CsrfCase(
+        "account password", True, "/account", "/account/password",
+        lambda app, w: {"current": PASSWORD, "password": "violet tugboat anthem",
+                        "confirm": "violet tugboat anthem"},
+        lambda app, client, w: _user_fields(app, w["learner"]),
+    ),
 ]
+
+
+def _user_fields(app, user_id: int) -> tuple:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        return user.name, user.password_hash, user.session_token
 
 
 def _prepare(csrf_app, csrf_world, case: CsrfCase):

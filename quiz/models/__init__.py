@@ -1,6 +1,6 @@
 """SQLAlchemy models, split by area."""
 
-from .accounts import User
+from .accounts import PasswordReset, User
 from .attempts import Attempt, AttemptQuestion, LearnerQuestionLatest
 from .audit import AuditEvent
 from .bank import (
@@ -19,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "KeyPoint",
     "LearnerQuestionLatest",
+    "PasswordReset",
     "Question",
     "QuestionRevision",
     "QuestionSet",

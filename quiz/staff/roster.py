@@ -70,7 +70,7 @@ def clean_query(raw: str | None) -> str:
     return " ".join((raw or "").split())[:MAX_QUERY]
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -80,7 +80,7 @@ def _learners(query: str, learners: ColumnElement[bool] | None):
     (e-mails are stored lower-case)."""
     where = [User.role == Role.LEARNER if learners is None else learners]
     if query:
-        pattern = _like(query.lower())
+        pattern = like_pattern(query.lower())
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
                          User.email.like(pattern, escape="\\")))
     return where
