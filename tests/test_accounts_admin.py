@@ -144,7 +144,7 @@ def test_role_change_is_validated_and_audited(app, people):
     assert admin.post(f"/admin/users/{uid}/role", data={"role": "instructor"}).status_code == 302
     assert get_user(app, uid).role == "instructor"
     with app.app_context():
-        event = db.session.scalar(db.select(AuditEvent))
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_type == "user"))
         assert (event.actor_id, event.action, event.detail) == (
             people["admin"]["id"], "set-role", {"old": "learner", "new": "instructor"})
 
