@@ -179,12 +179,17 @@ class EditorState:
 
 
 def form_values(entry: dict[str, Any], state: EditorState) -> dict[str, Any]:
-    """The type part's values for an entry; rows the question did not have are new."""
-    values = TYPES[entry["type"]].edit_values(entry)
-    for rows in values.values():
+    """The type part's values for an entry; rows the question did not have are new, and a
+    list shorter than a new question's gets empty rows (fresh ids, noted in the state) up to
+    that length, as they are dropped again if left empty."""
+    qtype = TYPES[entry["type"]]
+    values = qtype.edit_values(entry)
+    for kind, rows in values.items():
         if isinstance(rows, list):
             for row in rows:
                 row["new"] = row["id"] not in state.base
+            while kind in qtype.edit_rows and len(rows) < qtype.min_rows.get(kind, 0):
+                qtype.add_row(values, kind, state.issued)
     return values
 
 
@@ -204,7 +209,7 @@ def read_question_form(formdata: Any) -> tuple[dict[str, Any], dict[str, list[st
     known = state.issued | ({"true", "false"} if state.qtype == "true_false" else set())
     data, problems = qtype.read_edit(formdata, known=known)
     for fld, message in problems:
-        errors.setdefault(fld, []).append(message.capitalize())
+        errors.setdefault(fld, []).append(sentence(fld, message))
     entry: dict[str, Any] = {
         "type": state.qtype,
         "topic": _one(formdata, "topic"),
@@ -242,14 +247,15 @@ def check_entry(entry: dict[str, Any], choices: BankChoices | None = None
     problems = validate_question(_bank_entry(entry), {s.id for s in choices.sections},
                                  {k.id for k in choices.key_points})
     if entry.get("topic") not in {t.id for t in choices.topics}:
-        problems.append(("topic", "choose a topic"))
+        problems.append(("topic", "Choose a topic."))
     errors: dict[str, list[str]] = {}
     for fld, message in problems:
-        errors.setdefault(fld, []).append(message)
+        errors.setdefault(fld, []).append(sentence(fld, message))
     if errors:
         return errors, []
     question = {**_bank_entry(entry), "id": entry.get("id") or "(new)", "_file": "editor"}
-    warnings = [(p.field, p.message) for p in lint_question(question, current_prompts(entry.get("id")))]
+    lint = lint_question(question, current_prompts(entry.get("id")))
+    warnings = [(p.field, sentence(p.field, p.message)) for p in lint]
     return {}, warnings
 
 
@@ -351,6 +357,20 @@ def field_label(path: str) -> str:
         key = key.lstrip(".")
         return f"{label}, {key}" if key else label
     return path
+
+
+_VERBS = ("is ", "needs ", "must ", "contains ", "lists ", "repeats ", "unknown ", "has ",
+          "duplicate ", "field(s) ", "a true/false")
+
+
+def sentence(path: str, message: str) -> str:
+    """A validator's message about a field as a sentence that names the field:
+    ("choices[1].text", "is missing or empty") -> "Choice 2, text is missing or empty."."""
+    if message.startswith("'' is not"):  # an empty choice among given ids
+        return f"Choose the {field_label(path).lower()}."
+    text = f"{field_label(path)} {message}" if message.startswith(_VERBS) else message
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def field_anchor(path: str) -> str:
