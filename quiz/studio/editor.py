@@ -179,16 +179,17 @@ class EditorState:
 
 
 def form_values(entry: dict[str, Any], state: EditorState) -> dict[str, Any]:
-    """The type part's values for an entry; rows the question did not have are new, and a
-    list shorter than a new question's gets empty rows (fresh ids, noted in the state) up to
-    that length, as they are dropped again if left empty."""
+    """The type part's values for an entry; rows the question did not have are new. In a new
+    question's form, a list shorter than it started gets empty rows (fresh ids, noted in the
+    state) up to that length again: they are dropped again if left empty."""
     qtype = TYPES[entry["type"]]
     values = qtype.edit_values(entry)
     for kind, rows in values.items():
         if isinstance(rows, list):
             for row in rows:
                 row["new"] = row["id"] not in state.base
-            while kind in qtype.edit_rows and len(rows) < qtype.min_rows.get(kind, 0):
+            while (state.question_id is None and kind in qtype.edit_rows
+                   and len(rows) < qtype.min_rows.get(kind, 0)):
                 qtype.add_row(values, kind, state.issued)
     return values
 
