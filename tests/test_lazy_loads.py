@@ -61,6 +61,10 @@ PAGES = [
     ("staff", "/learners/{learner}/progress"),
     ("staff", "/attempts/{done}/review"),
     ("staff", "/staff/learners"),
+    ("staff", "/studio/"),
+    ("staff", "/studio/questions/new?type=matching"),
+    ("staff", "/studio/questions/alpha-004/edit"),
+    ("staff", "/studio/questions/alpha-004/preview"),
 ]
 
 

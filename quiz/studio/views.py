@@ -114,7 +114,9 @@ def _posted(question_id: str | None):
     preview = None
     if action in ("preview", "answer"):
         preview = _preview(qtype, qtype.data(entry), request.form if action == "answer" else None,
-                           bound_to=["editor", question_id], prompt=entry["prompt"],
+                           bound_to=["editor", question_id],
+                           action=url_for(request.endpoint, **request.view_args) + "#preview",
+                           prompt=entry["prompt"],
                            explanation=entry["explanation"],
                            source_title=choices.section_title(entry["source"]),
                            key_points=choices.key_point_texts(entry["key_points"]))
@@ -125,8 +127,9 @@ def _posted(question_id: str | None):
 def _preview(qtype, data: dict[str, Any], formdata: Any | None, bound_to: Any,
              **shown: Any) -> dict[str, Any]:
     """The take view of the data (a new layout), or, with formdata, the review of the answer
-    posted with the layout carried in the signed field. `shown`: prompt, explanation,
-    source_title and key_points (texts), as the review page shows them."""
+    posted with the layout carried in the signed field. `shown`: the URL its buttons post to
+    (`action`), and prompt, explanation, source_title and key_points (texts), as the review
+    page shows them."""
     layout, result, kept = None, None, False
     if formdata is not None:
         try:
@@ -179,7 +182,10 @@ def preview(question_id: str):
     qtype = TYPES[revision.qtype]
     shown = _preview(qtype, qtype.data(revision.data),
                      request.form if request.method == "POST" else None,
-                     bound_to=["revision", revision.id], prompt=revision.prompt,
+                     bound_to=["revision", revision.id],
+                     action=url_for("studio.preview", question_id=question_id,
+                                    rev=revision.number) + "#preview",
+                     prompt=revision.prompt,
                      explanation=revision.explanation, source_title=revision.source.title,
                      key_points=[kp.text for kp in revision.key_points])
     status = 422 if shown["result"] and shown["result"].error else 200
