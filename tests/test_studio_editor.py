@@ -72,7 +72,7 @@ class Form(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self.inside = a.get("id") == self.form_id or (self.form_id == "" and True)
+            self.inside = a.get("id") == self.form_id
         if not self.inside:
             return
         if tag == "input" and a.get("type") in ("checkbox", "radio"):
@@ -198,9 +198,16 @@ def test_add_a_row_keeps_what_was_typed(studio, client):
     new_id = again.get("choices-3-id")
     assert re.fullmatch(r"[a-z0-9]{4}", new_id) and new_id not in {"a", "b", "c"}
     assert again.get("choices-3-new") == "1"
-    # Left empty, the new row is dropped again by the next post.
+    # Left empty, the new row is dropped again by the next post, and its id is no longer
+    # one the form may name.
     entry = read_back(studio, again.data())
     assert [c["id"] for c in entry["choices"]] == ["a", "b", "c"]
+    third = Form(client.post("/studio/questions/alpha-001/edit",
+                             data=again.data(action="check")).get_data(as_text=True))
+    assert third.get("choices-count") == "3"
+    response = client.post("/studio/questions/alpha-001/edit",
+                           data=third.data(**{"choices-0-id": new_id}))
+    assert response.status_code == 400
 
 
 def test_reorder_remove_and_fill_a_new_row(studio, client):

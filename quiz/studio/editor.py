@@ -194,6 +194,11 @@ def form_values(entry: dict[str, Any], state: EditorState) -> dict[str, Any]:
     return values
 
 
+def value_ids(values: dict[str, Any]) -> set[str]:
+    """The ids of every row of the type part's values."""
+    return {row["id"] for rows in values.values() if isinstance(rows, list) for row in rows}
+
+
 # --- reading the form -----------------------------------------------------------------------
 
 def read_question_form(formdata: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:

@@ -93,6 +93,7 @@ def _posted(question_id: str | None):
         if add not in qtype.edit_rows:
             abort(400, "There is no such list to add to.")
         qtype.add_row(values, add, state.issued)
+    state.issued = state.base | editor.value_ids(values)  # what this form names, no more
     action = request.form.get("action", "")
     if form_errors:
         return _editor_page(entry, values, state, errors=form_errors, status=400)
