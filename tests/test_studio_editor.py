@@ -292,6 +292,7 @@ def test_tampered_form_state_is_a_400(studio, client, changes):
     form = Form(client.get("/studio/questions/alpha-001/edit").get_data(as_text=True))
     response = client.post("/studio/questions/alpha-001/edit", data=form.data(**changes))
     assert response.status_code == 400
+    assert "open the page again" in response.get_data(as_text=True)
 
 
 def test_a_form_of_one_question_cannot_be_posted_to_another(studio, client):
@@ -428,8 +429,10 @@ def test_a_tampered_or_foreign_preview_layout_is_a_400(studio, client):
                form_id="preview-form")
     layout = one.get("preview_layout")
     forged = layout[:-3] + ("AAA" if not layout.endswith("AAA") else "BBB")
-    assert client.post("/studio/questions/alpha-001/preview",
-                       data=one.data(preview_layout=forged, action="answer")).status_code == 400
+    response = client.post("/studio/questions/alpha-001/preview",
+                           data=one.data(preview_layout=forged, action="answer"))
+    assert response.status_code == 400
+    assert "changed outside the studio" in response.get_data(as_text=True)
     # a layout signed for another question's revision
     assert client.post("/studio/questions/alpha-002/preview",
                        data=one.data(action="answer")).status_code == 400

@@ -51,11 +51,11 @@ def sign(value: Any, salt: str) -> str:
 def unsign(token: Any, salt: str) -> Any:
     """The value signed by `sign`; EditorError if it is missing or was changed."""
     if not isinstance(token, str) or not token:
-        raise EditorError("The form is incomplete: open the editor again.")
+        raise EditorError("The form is incomplete: open the page again.")
     try:
         return _serializer(salt).loads(token)
     except BadSignature as exc:
-        raise EditorError("The form was changed outside the editor: open it again.") from exc
+        raise EditorError("The form was changed outside the studio: open the page again.") from exc
 
 
 # --- what the form chooses from -----------------------------------------------------------
@@ -172,9 +172,9 @@ class EditorState:
                         base_revision=raw["base_revision"], base=set(raw["base"]),
                         issued=set(raw["issued"]))
         except (KeyError, TypeError) as exc:
-            raise EditorError("The form is incomplete: open the editor again.") from exc
+            raise EditorError("The form is incomplete: open the page again.") from exc
         if state.qtype not in TYPES:
-            raise EditorError("The form is incomplete: open the editor again.")
+            raise EditorError("The form is incomplete: open the page again.")
         return state
 
 
@@ -315,7 +315,7 @@ def read_layout(token: Any, bound_to: Any) -> dict[str, Any]:
     """A layout signed by `sign_layout` for the same thing; EditorError otherwise."""
     raw = unsign(token, PREVIEW_SALT)
     if not isinstance(raw, dict) or raw.get("for") != bound_to or not isinstance(raw.get("layout"), dict):
-        raise EditorError("The preview was changed outside the studio: open it again.")
+        raise EditorError("The preview was changed outside the studio: open the page again.")
     return raw["layout"]
 
 

@@ -82,16 +82,16 @@ def _posted(question_id: str | None):
         state = EditorState.from_form(request.form)
         if state.question_id != question_id or (
                 request.form.get("base_revision", "") != str(state.base_revision or "")):
-            raise EditorError("This form belongs to another question: open the editor again.")
+            raise EditorError("This form belongs to another question: open the page again.")
         entry, form_errors = editor.read_question_form(request.form)
     except EditorError as exc:
-        abort(400, str(exc))
+        return _refused(str(exc))
     values = editor.form_values(entry, state)
     qtype = TYPES[state.qtype]
     add = request.form.get("add")
     if add is not None:
         if add not in qtype.edit_rows:
-            abort(400, "There is no such list to add to.")
+            return _refused("This question has no such list to add to: open the page again.")
         qtype.add_row(values, add, state.issued)
     state.issued = state.base | editor.value_ids(values)  # what this form names, no more
     action = request.form.get("action", "")
@@ -114,13 +114,16 @@ def _posted(question_id: str | None):
                                 checked=True, status=501)
     preview = None
     if action in ("preview", "answer"):
-        preview = _preview(qtype, qtype.data(entry), request.form if action == "answer" else None,
-                           bound_to=["editor", question_id],
-                           action=url_for(request.endpoint, **request.view_args) + "#preview",
-                           prompt=entry["prompt"],
-                           explanation=entry["explanation"],
-                           source_title=choices.section_title(entry["source"]),
-                           key_points=choices.key_point_texts(entry["key_points"]))
+        try:
+            preview = _preview(
+                qtype, qtype.data(entry), request.form if action == "answer" else None,
+                bound_to=["editor", question_id],
+                action=url_for(request.endpoint, **request.view_args) + "#preview",
+                prompt=entry["prompt"], explanation=entry["explanation"],
+                source_title=choices.section_title(entry["source"]),
+                key_points=choices.key_point_texts(entry["key_points"]))
+        except EditorError as exc:
+            return _refused(str(exc))
     return _editor_page(entry, values, state, warnings=warnings, choices=choices, checked=True,
                         preview=preview)
 
@@ -128,15 +131,13 @@ def _posted(question_id: str | None):
 def _preview(qtype, data: dict[str, Any], formdata: Any | None, bound_to: Any,
              **shown: Any) -> dict[str, Any]:
     """The take view of the data (a new layout), or, with formdata, the review of the answer
-    posted with the layout carried in the signed field. `shown`: the URL its buttons post to
+    posted with the layout carried in the signed field (EditorError if that was changed or
+    made for something else). `shown`: the URL its buttons post to
     (`action`), and prompt, explanation, source_title and key_points (texts), as the review
     page shows them."""
     layout, result, kept = None, None, False
     if formdata is not None:
-        try:
-            layout = editor.read_layout(formdata.get("preview_layout"), bound_to)
-        except EditorError as exc:
-            abort(400, str(exc))
+        layout = editor.read_layout(formdata.get("preview_layout"), bound_to)
         if editor.layout_ids(layout) != editor.data_ids(qtype, data):
             # The editor's content gained or lost entries since this layout was made.
             layout = None
@@ -149,6 +150,11 @@ def _preview(qtype, data: dict[str, Any], formdata: Any | None, bound_to: Any,
     return {"qtype": qtype, "view": qtype.take_view(data, layout), "result": result,
             "signed_layout": editor.sign_layout(layout, bound_to),
             "answers": formdata if kept else _EMPTY, "prefix": editor.PREVIEW_PREFIX, **shown}
+
+
+def _refused(message: str):
+    """A form no browser could have sent from our page: 400, with what to do."""
+    return render_template("error.html", code=400, message=message), 400
 
 
 def _editor_page(entry, values, state: EditorState, *, revision=None, errors=None, warnings=None,
@@ -181,14 +187,17 @@ def preview(question_id: str):
     if request.method == "POST" and not form.validate():
         abort(400)
     qtype = TYPES[revision.qtype]
-    shown = _preview(qtype, qtype.data(revision.data),
-                     request.form if request.method == "POST" else None,
-                     bound_to=["revision", revision.id],
-                     action=url_for("studio.preview", question_id=question_id,
-                                    rev=revision.number) + "#preview",
-                     prompt=revision.prompt,
-                     explanation=revision.explanation, source_title=revision.source.title,
-                     key_points=[kp.text for kp in revision.key_points])
+    try:
+        shown = _preview(
+            qtype, qtype.data(revision.data), request.form if request.method == "POST" else None,
+            bound_to=["revision", revision.id],
+            action=url_for("studio.preview", question_id=question_id,
+                           rev=revision.number) + "#preview",
+            prompt=revision.prompt, explanation=revision.explanation,
+            source_title=revision.source.title,
+            key_points=[kp.text for kp in revision.key_points])
+    except EditorError as exc:
+        return _refused(str(exc))
     status = 422 if shown["result"] and shown["result"].error else 200
     return render_template("studio/preview.html", revision=revision, preview=shown,
                            form=form), status
