@@ -78,12 +78,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .policy import register_policy
     from .rendering import register_filters
     from .staff import bp as staff_bp
+    from .studio import bp as studio_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(studio_bp)
     register_cli(app)
     register_filters(app)
     register_policy(app)

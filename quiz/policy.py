@@ -9,7 +9,7 @@ The rules:
 - A learner sees and takes their own attempts and sees their own progress.
 - Instructors and admins (staff) also see every learner's attempts and progress, and the
   learner roster; they never take another learner's attempt.
-- Staff may edit the question bank (the studio, to come).
+- Staff may edit the question bank (the studio).
 - Admins alone manage accounts (list, roles, deactivate, reset links); every signed-in
   user manages their own name and password.
 - Anonymous users may do none of this.

@@ -70,6 +70,10 @@ PAGES = [
     ("admin", "/admin/users/{learner}"),
     ("learner", "/account"),
     ("staff", "/reset/{reset}"),
+    ("staff", "/studio/"),
+    ("staff", "/studio/questions/new?type=matching"),
+    ("staff", "/studio/questions/alpha-004/edit"),
+    ("staff", "/studio/questions/alpha-004/preview"),
 ]
 
 

@@ -14,7 +14,7 @@ from quiz import create_app
 from quiz.qtypes import PARTS, TYPES, QuestionType
 
 METHODS = ("validate", "data", "layout", "take_view", "review_view", "form_data", "read_answer",
-           "grade", "export")
+           "grade", "export", "edit_values", "read_edit", "blank_values")
 ATTRIBUTES = tuple(part for part in PARTS if part not in METHODS)
 
 
@@ -63,7 +63,8 @@ def test_the_registry_holds_the_five_types_under_their_names():
 
 def test_parts_are_the_attributes_and_methods_checked_here():
     assert set(PARTS) == set(ATTRIBUTES) | set(METHODS)
-    assert {"name", "label", "data_fields", "take_template", "review_template"} <= set(ATTRIBUTES)
+    assert {"name", "label", "data_fields", "take_template", "review_template",
+            "edit_template"} <= set(ATTRIBUTES)
 
 
 @pytest.mark.parametrize("qtype", TYPES.values(), ids=list(TYPES))
@@ -109,3 +110,61 @@ def test_templates_exist_and_render_the_example(qtype, jinja):
     for given in (None, answer):
         html = str(review(qtype.review_view(data, layout, given)))
         assert all(e["text"] in html for e in data[qtype.shuffled])
+
+
+class _Posted(HTMLParser):
+    """What a browser posts from an edit form as rendered: inputs, checked boxes, textareas
+    and selected options (no buttons)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.textarea: str | None = None
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("type") in ("checkbox", "radio"):
+            if "checked" in a:
+                self.fields.append((a["name"], a["value"]))
+        elif tag == "input":
+            self.fields.append((a["name"], a.get("value", "")))
+        elif tag == "textarea":
+            self.textarea = a["name"]
+            self.fields.append((a["name"], ""))
+        elif tag == "select":
+            self.select = a["name"]
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields.append((self.select, a["value"]))
+
+    def handle_data(self, data):
+        if self.textarea:
+            name, text = self.fields[-1]
+            self.fields[-1] = (name, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+
+@pytest.mark.parametrize("qtype", TYPES.values(), ids=list(TYPES))
+def test_edit_template_renders_the_example_and_reads_back(qtype, jinja):
+    """The edit part: edit_values -> the edit macro's form -> read_edit is the data again."""
+    edit = jinja.get_template(qtype.edit_template).module.edit
+    data = qtype.data(qtype.example)
+    page = str(edit(qtype.edit_values(data), {}))
+    posted = _Posted()
+    posted.feed(page)
+    assert posted.fields
+    read, problems = qtype.read_edit(MultiDict(posted.fields))
+    assert problems == []
+    assert read == data
+    # A new question's blank form renders too, and reads back as empty lists.
+    blank = str(edit(qtype.blank_values(set()), {}))
+    posted = _Posted()
+    posted.feed(blank)
+    read, problems = qtype.read_edit(MultiDict(posted.fields))
+    assert problems == []
+    assert qtype.validate(read)  # empty: not a valid question yet

@@ -242,3 +242,18 @@ def lint_bank(bank: Bank) -> list[Problem]:
     problems = [p for q in bank.questions for rule in PER_QUESTION for p in rule(q)]
     problems += duplicate_prompts(bank.questions)
     return problems
+
+
+def lint_question(question: dict[str, Any], others: list[dict[str, Any]]) -> list[Problem]:
+    """Item-writing warnings for one question without errors (the studio editor's check): the
+    per-question rules, and a prompt the same as or nearly the same as one of `others`
+    (entries with an id and a prompt, e.g. the bank's current prompts)."""
+    problems = [p for rule in PER_QUESTION for p in rule(question)]
+    pool = [*others, question]
+    last = len(pool) - 1
+    for i, j in near_duplicate_pairs(pool):
+        if last in (i, j):
+            other = pool[i if j == last else j]
+            problems.append(_warning(question, "prompt",
+                                     f"same or nearly the same prompt as {other['id']}"))
+    return problems

@@ -1,7 +1,7 @@
 """Question types: one module per type (its class, with data keys, validation, layout and
 answer tokens, form parsing, grading and export) and its templates in
-templates/qtypes/<name>/ (take.html, review.html). This is the one registry: adding a type
-means its module, its two templates and one entry in the tuple below."""
+templates/qtypes/<name>/ (take.html, review.html, edit.html). This is the one registry: adding
+a type means its module, its three templates and one entry in the tuple below."""
 
 from __future__ import annotations
 

@@ -41,9 +41,23 @@ def new_tokens(ids: list[str]) -> dict[str, str]:
     return tokens
 
 
-# What every registered type provides (an editor part comes with the studio editor).
+# What every registered type provides; the last four are its edit part (the studio editor).
 PARTS = ("name", "label", "data_fields", "take_template", "review_template", "example", "validate", "data",
-         "layout", "take_view", "review_view", "form_data", "read_answer", "grade", "export")
+         "layout", "take_view", "review_view", "form_data", "read_answer", "grade", "export",
+         "edit_template", "edit_values", "read_edit", "blank_values")
+
+# New entry ids look like the bank's: four lower-case letters and digits, random.
+NEW_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+NEW_ID_LENGTH = 4
+MAX_ROWS = 30  # rows one list of the editor may post: more is a tampered form
+
+
+def new_entry_id(taken: set[str]) -> str:
+    """A random four-character id not in `taken` (the ids already used in the question)."""
+    while True:
+        entry_id = "".join(secrets.choice(NEW_ID_ALPHABET) for _ in range(NEW_ID_LENGTH))
+        if entry_id not in taken and entry_id not in ("true", "false"):
+            return entry_id
 
 
 class AnswerError(ValueError):
@@ -143,6 +157,51 @@ class QuestionType(ABC):
 
     def export(self, data: dict[str, Any]) -> dict[str, Any]:
         return dict(data)
+
+    # --- editing (the studio editor) -------------------------------------------------
+    # `edit_template` defines one macro, `edit(values, errors)`: the type's fields of the
+    # editor form, from `edit_values` (or `blank_values`), with the errors by field path as
+    # `validate` names them ("choices[1].text"). `read_edit` reads them back. Lists are edited
+    # as rows (quiz/qtypes/rows.py): the lists and the keys each row edits are `edit_rows`.
+    edit_template: str = ""
+    edit_rows: dict[str, tuple[str, ...]] = {}
+    min_rows: dict[str, int] = {}  # the rows a new question starts with
+
+    def edit_values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The editor's values from stored data (a revision's or `read_edit`'s)."""
+        from .rows import row_from_entry
+        return {kind: [row_from_entry(e, keys, i) for i, e in enumerate(data.get(kind) or [])]
+                for kind, keys in self.edit_rows.items()}
+
+    def blank_values(self, taken: set[str]) -> dict[str, Any]:
+        """The values of a new question: `min_rows` empty rows per list, each with a fresh id
+        (added to `taken`, the ids already used in the question)."""
+        values = {}
+        for kind in self.edit_rows:
+            values[kind] = []
+            for _ in range(self.min_rows.get(kind, 0)):
+                self.add_row(values, kind, taken)
+        return values
+
+    def add_row(self, values: dict[str, Any], kind: str, taken: set[str]) -> dict[str, Any]:
+        """Append an empty row with a fresh id to list `kind` of the values (the "Add" buttons)."""
+        from .rows import blank_row
+        entry_id = new_entry_id(taken)
+        taken.add(entry_id)
+        row = blank_row(entry_id, self.edit_rows[kind], len(values[kind]))
+        values[kind].append(row)
+        return row
+
+    def read_edit(self, formdata: Any, known: set[str] | None = None
+                  ) -> tuple[dict[str, Any], list[Problem]]:
+        """The type's data, in the bank's format, from the posted editor form (a MultiDict),
+        and the problems reading it (a tampered form: unknown ids, bad positions). `known`:
+        the ids the form may name (None: any well-formed id). Never raises on bad input."""
+        from .rows import read_rows
+        problems: list[Problem] = []
+        data = {kind: [entry for _, entry in read_rows(formdata, kind, keys, known, problems)]
+                for kind, keys in self.edit_rows.items()}
+        return data, problems
 
     # --- taking --------------------------------------------------------------------
     def layout(self, data: dict[str, Any], rng: random.Random) -> dict[str, Any]:

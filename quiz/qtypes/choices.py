@@ -13,6 +13,8 @@ class _ChoiceType(QuestionType):
     shuffled = "choices"
     tokenised = ("choices",)
     entry_keys = ("id", "text", "correct", "feedback")
+    edit_rows = {"choices": ("text", "correct", "feedback")}
+    min_rows = {"choices": 4}
 
     def validate(self, raw: dict[str, Any]) -> list[Problem]:
         choices = raw.get("choices")

@@ -20,6 +20,10 @@ class Matching(QuestionType):
     data_fields = ("options", "pairs")
     shuffled = "pairs"
     tokenised = ("options", "pairs")
+    edit_template = "qtypes/matching/edit.html"
+    # Options first: the pairs' "match" lists them. A match is posted as the option's id.
+    edit_rows = {"options": ("text",), "pairs": ("text", "match", "feedback")}
+    min_rows = {"options": 2, "pairs": 3}
 
     def validate(self, raw):
         problems = _check_entries(raw.get("options"), "options", ("id", "text"), 2)

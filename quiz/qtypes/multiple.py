@@ -11,6 +11,7 @@ class MultipleResponse(_ChoiceType):
     label = "Select all that apply"
     take_template = "qtypes/multiple/take.html"
     review_template = "qtypes/multiple/review.html"
+    edit_template = "qtypes/multiple/edit.html"
     # The smallest valid data: what tests/test_qtypes_registry.py renders.
     example = {"choices": [{"id": "a", "text": "Fascia", "correct": True, "feedback": "Why Fascia."},
                            {"id": "b", "text": "Tendon", "correct": True, "feedback": "Why Tendon."},

@@ -20,6 +20,9 @@ class Ordering(QuestionType):
     data_fields = ("steps",)
     shuffled = "steps"
     tokenised = ("steps",)
+    edit_template = "qtypes/ordering/edit.html"
+    edit_rows = {"steps": ("text", "feedback")}  # in their right order: position = step number
+    min_rows = {"steps": 3}
 
     def validate(self, raw):
         return _check_entries(raw.get("steps"), "steps", ("id", "text", "feedback"), 3)
