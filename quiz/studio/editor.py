@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import KeyPoint, Question, QuestionRevision, Section, Topic
 from ..qtypes import TYPES, AnswerError, QuestionType
 from ..qtypes.rows import clean_text
-from ..vocab import Difficulty
+from ..vocab import Difficulty, QuestionStatus
 
 COMMON_FIELDS = ("topic", "difficulty", "scenario", "prompt", "explanation", "source",
                  "key_points", "note")
@@ -266,11 +266,12 @@ def check_entry(entry: dict[str, Any], choices: BankChoices | None = None
 
 
 def current_prompts(except_id: str | None) -> list[dict[str, str]]:
-    """The id and current prompt of every active question but one: one statement."""
+    """The id and newest prompt of every question not retired (drafts included), but one:
+    one statement."""
     rows = db.session.execute(
         db.select(Question.id, QuestionRevision.prompt)
-        .join(QuestionRevision, QuestionRevision.id == Question.current_revision_id)
-        .where(Question.active, Question.id != (except_id or ""))
+        .join(QuestionRevision, QuestionRevision.id == Question.latest_revision_id)
+        .where(Question.status != QuestionStatus.RETIRED, Question.id != (except_id or ""))
         .order_by(Question.id)
     )
     return [{"id": qid, "prompt": prompt} for qid, prompt in rows]
