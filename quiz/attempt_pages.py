@@ -51,12 +51,6 @@ class ServedRevision:
 
 
 @dataclass(slots=True)
-class KeyPointText:
-    id: str
-    text: str
-
-
-@dataclass(slots=True)
 class PageItem:
     id: int
     position: int
@@ -68,7 +62,7 @@ class PageItem:
     revision: ServedRevision
     # The review only: the revision's section title and key points (their current texts).
     source_title: str = ""
-    key_points: list[KeyPointText] = field(default_factory=list)
+    key_points: list[str] = field(default_factory=list)  # their texts
 
 
 @dataclass(slots=True)
@@ -114,7 +108,7 @@ _REVISIONS = db.select(
     QuestionRevision.explanation, QuestionRevision.source_id, QuestionRevision.data,
 ).where(QuestionRevision.id.in_(db.bindparam("ids", expanding=True)))
 _KEY_POINTS = (
-    db.select(RevisionKeyPoint.revision_id, KeyPoint.id, KeyPoint.text)
+    db.select(RevisionKeyPoint.revision_id, KeyPoint.text)
     .join(KeyPoint, KeyPoint.id == RevisionKeyPoint.key_point_id)
     .where(RevisionKeyPoint.revision_id.in_(db.bindparam("ids", expanding=True)))
     .order_by(KeyPoint.position)
@@ -160,9 +154,9 @@ def load_page_attempt(attempt_id: int, review: bool = False) -> PageAttempt | No
 
 def _add_sources(items: list[PageItem]) -> None:
     revision_ids = sorted({item.revision_id for item in items})
-    points: dict[int, list[KeyPointText]] = {}
-    for revision_id, kp_id, text in db.session.execute(_KEY_POINTS, {"ids": revision_ids}):
-        points.setdefault(revision_id, []).append(KeyPointText(kp_id, text))
+    points: dict[int, list[str]] = {}
+    for revision_id, text in db.session.execute(_KEY_POINTS, {"ids": revision_ids}):
+        points.setdefault(revision_id, []).append(text)
     titles = dict(db.session.execute(
         _SECTIONS, {"ids": sorted({item.revision.source_id for item in items})}).all())
     for item in items:
