@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    _limit_in_views_only(app)
 
     from . import models  # noqa: F401  (registers the tables on db.metadata)
     from .account import bp as account_bp
@@ -93,6 +94,21 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_error_pages(app)
     register_fixed_urls(app)
     return app
+
+
+def _limit_in_views_only(app: Flask) -> None:
+    """Drop Flask-Limiter's app-wide before_request check: every limit here is a route
+    decorator (sign-in, registration, password change), and decorated views check their
+    own limits when called. The app-wide hook only adds default and application limits,
+    which this app does not set, yet it costs every request of every page."""
+    manager = limiter.limit_manager
+    if manager.default_limits or manager.application_limits or manager._blueprint_limits:
+        return  # then the hook is needed
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [
+        hook for hook in hooks
+        if getattr(hook, "__func__", None) is not type(limiter)._check_request_limit
+    ]
 
 
 def _database_url(app: Flask) -> str:

@@ -979,3 +979,19 @@ def test_sqlite_database_and_instance_folder_are_private(tmp_path, monkeypatch):
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+
+
+def test_rate_limits_are_checked_in_their_views_not_on_every_request(tmp_path):
+    """The sign-in and registration limits are route decorators (checked when their view
+    runs; tests/test_auth.py shows they still answer 429). Flask-Limiter's app-wide hook
+    only adds default and application limits, which are not set, so it is dropped."""
+    from quiz import create_app
+    from quiz.extensions import limiter
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'l.sqlite'}"})
+    manager = limiter.limit_manager
+    assert not (manager.default_limits or manager.application_limits)
+    hooks = [getattr(h, "__func__", h) for h in app.before_request_funcs[None]]
+    assert type(limiter)._check_request_limit not in hooks
+    assert manager._decorated_limits  # the decorators registered their limits
