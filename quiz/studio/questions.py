@@ -67,7 +67,7 @@ def questions():
                            bulk_actions=actions.STATUS_ACTIONS, form=StudioForm())
 
 
-@bp.route("/questions/bulk", methods=["POST"])
+@bp.route("/bulk", methods=["POST"])
 def bulk():
     """Step 1 (no `confirm`): the confirmation page. Step 2 (`confirm`): apply, all or nothing."""
     _checked_form()
