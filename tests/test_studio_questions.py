@@ -319,9 +319,11 @@ def test_bulk_on_all_matching_the_filter(studio, client):
                                                 "topic": "alpha"})
     ids = re.findall(r'name="ids" value="([^"]+)"', confirm.get_data(as_text=True))
     assert ids == ["alpha-001", "alpha-002", "alpha-003", "alpha-004"]
+    assert '<input type="hidden" name="topic" value="alpha">' in confirm.get_data(as_text=True)
     response = client.post("/studio/bulk", data={"action": "retire", "confirm": "1",
-                                                 "ids": ids})
+                                                 "ids": ids, "topic": "alpha"})
     assert response.status_code == 302
+    assert response.headers["Location"] == "/studio/questions?topic=alpha"  # back to the list
     assert [question(studio, q)[0] for q in ("alpha-001", "alpha-004", "beta-001")] == [
         "retired", "retired", "published"]
 
@@ -446,3 +448,36 @@ def test_lint_refresh_counts_warnings_of_every_latest_revision(studio):
     # "Prompt of alpha-001?" and "... alpha-002?" are near-duplicates of each other.
     assert counts_by_id["alpha-001"] == counts_by_id["alpha-002"] == 1
     assert counts_by_id["alpha-004"] == 0 and None not in counts_by_id.values()
+
+
+def test_migration_9c5e2a7f1b38_fills_search_text_and_leaves_lint_to_be_counted(tmp_path):
+    """Down to 8a3f61c2d9e7 (both columns dropped) and up again: every revision's search text
+    is computed as create_revision writes it; lint counts are NULL until `bank lint-refresh`."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from quiz.bank import read_bank
+    from quiz.bank.loader import load_bank
+
+    from .test_setup import _fresh_app
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        load_bank(read_bank(app.config["BANK_PATH"])[0])
+        db.session.commit()
+        written = dict(db.session.execute(db.select(QuestionRevision.id,
+                                                    QuestionRevision.search_text)).all())
+        db.session.remove()
+        downgrade(directory=directory, revision="8a3f61c2d9e7")
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("question_revision")}
+        assert not {"search_text", "lint_warnings"} & columns
+        upgrade(directory=directory)
+        rows = db.session.execute(db.select(QuestionRevision.id, QuestionRevision.search_text,
+                                            QuestionRevision.lint_warnings)).all()
+        assert rows and {r.id: r.search_text for r in rows} == written
+        assert all(r.lint_warnings is None for r in rows)
+        assert "choice a of alpha-001" in written[min(written)]
+        db.session.remove()

@@ -86,7 +86,9 @@ def bulk():
         filter_args = f.args()
     else:
         ids = sorted({i for i in request.form.getlist("ids") if isinstance(i, str) and i})
-        filter_args = {}
+        # Only to return to the same list afterwards (the list checks them again).
+        filter_args = {k: v[:254] for k in listing.FILTER_KEYS
+                       if isinstance(v := request.form.get(k), str) and v}
     if not ids:
         flash("No question was chosen: tick the questions first, or use “all matching”.", "error")
         return redirect(url_for("studio.questions", **filter_args))
