@@ -233,5 +233,24 @@ def test_instructor_writes_publishes_revises_and_the_learner_is_served_each_revi
                     assert overflow <= 0, f"{name} at {width}px is {overflow}px too wide"
                     shots(page, f"{name}-{width}")
             assert_clean(page)
+
+            # --- restore revision 1, and a bulk change, through the real forms (CSRF on) -------
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.goto(f"{base}/studio/questions/{single}/history")
+            page.get_by_role("button", name="Restore this revision").click()
+            expect(page).to_have_url(re.compile(rf"/studio/questions/{single}$"))
+            expect(page.get_by_role("status").first).to_contain_text(
+                "Revision 1 restored as revision 3")
+            expect(page.locator(".prompt-card")).to_contain_text("first version")
+            page.goto(f"{base}/studio/questions?type=ordering")
+            page.get_by_label(f"Choose {created['ordering']}").check()
+            page.select_option("#bulk-action", "unpublish")
+            page.get_by_role("button", name="Continue…").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Unpublish 1 question?")
+            page.get_by_role("button", name="Unpublish 1 question").click()
+            expect(page).to_have_url(re.compile(r"/studio/questions\?type=ordering$"))
+            expect(page.get_by_role("status").first).to_contain_text("Unpublished: 1 question")
+            expect(page.locator("table.questions")).to_contain_text("draft")
+            assert_clean(page)
         finally:
             browser.close()
