@@ -18,6 +18,7 @@ from .bank.cues import cue_check
 from .bank.export import export_bank, write_bank_files
 from .bank.lint import lint_bank
 from .bank.loader import import_bank
+from .bank.revisions import refresh_lint
 from .extensions import db
 from .models import Question, User
 from .vocab import Role
@@ -133,6 +134,16 @@ def bank_import(path: str | None, overwrite: bool, retire_missing: bool, dry_run
 def bank_load(path: str | None, overwrite: bool, retire_missing: bool, dry_run: bool) -> None:
     _import(path, overwrite=overwrite, retire_missing=retire_missing, dry_run=dry_run,
             what="Loaded")
+
+
+@bank_cli.command("lint-refresh")
+def bank_lint_refresh() -> None:
+    """Recount the item-writing warnings of every question's latest revision (the studio
+    list's "has lint warnings" filter), near-duplicate prompts across the bank included.
+    Needed once after migration 9c5e2a7f1b38 (older revisions have no count); safe to rerun."""
+    changed = refresh_lint()
+    db.session.commit()
+    click.echo(f"Lint warnings recounted: {changed} revision(s) updated.")
 
 
 @bank_cli.command("export")

@@ -354,16 +354,6 @@ def test_a_near_duplicate_prompt_of_another_question_is_a_warning(studio, client
     assert "Same or nearly the same prompt as alpha-002." in response.get_data(as_text=True)
 
 
-def test_save_is_not_wired_yet_and_saves_nothing(studio, client):
-    """The one placeholder: editor.save_entry is wired to create_revision at merge."""
-    before = counts(studio)
-    form = Form(client.get("/studio/questions/alpha-001/edit").get_data(as_text=True))
-    response = client.post("/studio/questions/alpha-001/edit", data=form.data(action="save"))
-    assert response.status_code == 501
-    assert "nothing was saved" in response.get_data(as_text=True)
-    assert counts(studio) == before
-
-
 # --- preview ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("qtype", list(QUESTIONS))

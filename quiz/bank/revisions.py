@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
 from ..models import Question, QuestionRevision, RevisionKeyPoint, User
 from ..vocab import AuditEntity, QuestionStatus, RevisionOrigin
+from .lint import lint_question, near_duplicate_pairs
 
 
 class StaleRevision(Exception):  # noqa: N818 (the name others call)
@@ -66,6 +69,32 @@ def revision_content_of(revision: QuestionRevision) -> dict[str, Any]:
     }
 
 
+def search_text(prompt: str, data: dict[str, Any]) -> str:
+    """What the studio's list searches: the prompt and every text of the answer data (choices,
+    options, pairs, steps), lower-cased, one per line (frozen in migration 9c5e2a7f1b38)."""
+    texts = [prompt or ""]
+    for rows in (data or {}).values():
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and isinstance(row.get("text"), str):
+                texts.append(row["text"])
+    return "\n".join(texts).lower()
+
+
+def lint_entry(question_id: str, content: dict[str, Any]) -> dict[str, Any]:
+    """The bank-file entry lint_question reads, from a revision's content."""
+    return {"id": question_id, "type": content["type"], "difficulty": content["difficulty"],
+            "scenario": bool(content["scenario"]), "prompt": content["prompt"],
+            "explanation": content["explanation"], "source": content["source"],
+            "key_points": list(content["key_points"]), **content["data"], "_file": "database"}
+
+
+def lint_count(question_id: str, content: dict[str, Any],
+               others: list[dict[str, Any]] | None = None) -> int:
+    """The number of item-writing warnings of a revision's content: the per-question rules,
+    and a near-duplicate prompt among `others` (id and prompt entries) when given."""
+    return len(lint_question(lint_entry(question_id, content), others or []))
+
+
 def create_revision(
     question_id: str,
     content: dict[str, Any],
@@ -77,6 +106,7 @@ def create_revision(
     origin_ref: str | None = None,
     base_revision_id: int | None = None,
     publish: bool = False,
+    lint_warnings: int | None = None,
 ) -> QuestionRevision:
     """Add revision n+1 of a question (creating the question, as a draft, if it is new).
 
@@ -85,6 +115,8 @@ def create_revision(
     one). With `base_revision_id` (the latest revision the caller's form was built from), a
     question changed since raises StaleRevision and nothing is written. The new revision
     becomes the latest; with `publish`, also the current one, and the question is published.
+    `lint_warnings`: the number of lint warnings the caller computed (the editor, with the
+    near-duplicate check across the bank); by default the per-question rules are counted.
     """
     question = db.session.get(Question, question_id, with_for_update=True,
                               populate_existing=True)
@@ -112,7 +144,9 @@ def create_revision(
         scenario=bool(content["scenario"]), prompt=content["prompt"],
         explanation=content["explanation"], source_id=content["source"], data=content["data"],
         author_id=author.id if author is not None else None, note=note, origin=origin,
-        origin_ref=origin_ref,
+        origin_ref=origin_ref, search_text=search_text(content["prompt"], content["data"]),
+        lint_warnings=(lint_warnings if lint_warnings is not None
+                       else lint_count(question_id, content)),
     )
     db.session.add(revision)
     db.session.flush()
@@ -197,8 +231,48 @@ def restore_revision(question: Question, number: int, actor: User | None,
         raise StatusError(f"Question {question.id} has no revision {number}.")
     if old.id == question.latest_revision_id:
         raise StatusError(f"Revision {number} is already the latest revision of {question.id}.")
+    content = revision_content_of(old)
     return create_revision(
-        question.id, revision_content_of(old), author=actor,
+        question.id, content, author=actor,
+        lint_warnings=lint_count(question.id, content, newest_prompts(question.id)),
         note=note or f"Restored revision {number}", origin=RevisionOrigin.RESTORE,
         origin_ref=f"revision {number}",
     )
+
+
+def newest_prompts(except_id: str | None = None) -> list[dict[str, str]]:
+    """The id and newest prompt of every question not retired (drafts included), but one:
+    what a new revision's prompt must not nearly repeat. One statement."""
+    rows = db.session.execute(
+        db.select(Question.id, QuestionRevision.prompt)
+        .join(QuestionRevision, QuestionRevision.id == Question.latest_revision_id)
+        .where(Question.status != QuestionStatus.RETIRED, Question.id != (except_id or ""))
+        .order_by(Question.id)
+    )
+    return [{"id": qid, "prompt": prompt} for qid, prompt in rows]
+
+
+def refresh_lint() -> int:
+    """Recount the lint warnings of every question's latest revision, with the near-duplicate
+    check across the bank's questions not retired (`bank lint-refresh`); the number of
+    revisions whose count changed. Flushes only."""
+    latest = list(db.session.scalars(
+        db.select(QuestionRevision)
+        .join(Question, Question.latest_revision_id == QuestionRevision.id)
+        .options(selectinload(QuestionRevision.key_points), selectinload(QuestionRevision.question))
+        .order_by(QuestionRevision.question_id)))
+    pool = [{"id": r.question_id, "prompt": r.prompt} for r in latest
+            if r.question.status != QuestionStatus.RETIRED]
+    duplicated: Counter[str] = Counter()
+    for i, j in near_duplicate_pairs(pool):
+        duplicated[pool[i]["id"]] += 1
+        duplicated[pool[j]["id"]] += 1
+    changed = 0
+    for r in latest:
+        count = len(lint_question(lint_entry(r.question_id, revision_content_of(r)), []))
+        count += duplicated[r.question_id]
+        if r.lint_warnings != count:
+            r.lint_warnings = count
+            changed += 1
+    db.session.flush()
+    return changed

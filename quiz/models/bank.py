@@ -151,6 +151,12 @@ class QuestionRevision(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     origin: Mapped[str] = mapped_column(String(16), default=RevisionOrigin.FILE)
     origin_ref: Mapped[str | None] = mapped_column(String(255))
+    # For the studio's question list (quiz/bank/revisions.py search_text, lint_count): the
+    # prompt and every choice, pair, option and step text, lower-cased; and the number of
+    # item-writing warnings (quiz.bank.lint.lint_question) when it was made, NULL when not yet
+    # computed (revisions older than migration 9c5e2a7f1b38: `bank lint-refresh`).
+    search_text: Mapped[str | None] = mapped_column(Text)
+    lint_warnings: Mapped[int | None] = mapped_column(Integer)
 
     question: Mapped[Question] = relationship(foreign_keys=[question_id])
     author: Mapped[User | None] = relationship()

@@ -17,15 +17,18 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..bank import revisions
 from ..bank.files import QUESTION_KEYS, validate_question
 from ..bank.lint import lint_question
+from ..bank.loader import revision_content
 from ..extensions import db
 from ..models import KeyPoint, Question, QuestionRevision, Section, Topic
 from ..qtypes import TYPES, AnswerError, QuestionType
 from ..qtypes.rows import clean_text
-from ..vocab import Difficulty, QuestionStatus
+from ..vocab import Difficulty, RevisionOrigin
 
 COMMON_FIELDS = ("topic", "difficulty", "scenario", "prompt", "explanation", "source",
                  "key_points", "note")
@@ -268,22 +271,43 @@ def check_entry(entry: dict[str, Any], choices: BankChoices | None = None
 def current_prompts(except_id: str | None) -> list[dict[str, str]]:
     """The id and newest prompt of every question not retired (drafts included), but one:
     one statement."""
-    rows = db.session.execute(
-        db.select(Question.id, QuestionRevision.prompt)
-        .join(QuestionRevision, QuestionRevision.id == Question.latest_revision_id)
-        .where(Question.status != QuestionStatus.RETIRED, Question.id != (except_id or ""))
-        .order_by(Question.id)
-    )
-    return [{"id": qid, "prompt": prompt} for qid, prompt in rows]
+    return revisions.newest_prompts(except_id)
 
 
 # --- saving ---------------------------------------------------------------------------------
 
 def save_entry(entry: dict[str, Any], *, question_id: str | None, base_revision_id: int | None,
-               author: Any, note: str) -> Any:
-    """Save a checked entry as a new (draft) revision of its question, or a new question."""
-    # wired to quiz.bank.revisions.create_revision at merge
-    raise NotImplementedError("Saving from the studio is wired to create_revision at merge.")
+               author: Any, note: str, lint_warnings: int | None = None) -> QuestionRevision:
+    """Save a checked entry as a new draft revision of its question (a published question
+    keeps serving its current revision until published again), or as a new draft question
+    with a fresh id (`new_question_id`). StaleRevision (nothing written) when the question's
+    latest revision is no longer `base_revision_id`. Flushes only: the caller commits."""
+    content = revision_content(_bank_entry(entry))
+    common = {"topic_id": entry["topic"], "author": author, "note": note,
+              "origin": RevisionOrigin.EDITOR, "lint_warnings": lint_warnings}
+    if question_id is not None:
+        return revisions.create_revision(question_id, content,
+                                         base_revision_id=base_revision_id, **common)
+    for _ in range(5):  # another new question may take the same id between read and write
+        new_id = new_question_id(entry["topic"])
+        try:
+            with db.session.begin_nested():
+                return revisions.create_revision(new_id, content, **common)
+        except IntegrityError:
+            continue
+    raise RuntimeError("Could not find a free question id.")
+
+
+def new_question_id(topic_id: str) -> str:
+    """"<topic>-NNN" (as in the bank files: basics-001), one past the highest number any
+    question id of that form has, at least three digits; the topic part is cut so the id
+    keeps within the bank's 64 characters."""
+    prefix = f"{topic_id[:55].rstrip('-')}-"
+    ids = db.session.scalars(db.select(Question.id).where(Question.id.startswith(prefix,
+                                                                                 autoescape=True)))
+    numbers = [int(rest) for qid in ids
+               if (rest := qid[len(prefix):]).isascii() and rest.isdigit() and len(rest) <= 8]
+    return f"{prefix}{max(numbers, default=0) + 1:03}"
 
 
 # --- preview --------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from .. import policy
+from ..bank.revisions import StaleRevision
 from ..extensions import db
 from ..models import Question, QuestionRevision
 from ..qtypes import TYPES
 from ..vocab import Difficulty
-from . import bp, editor
+from . import bp, diffing, editor
 from .editor import EditorError, EditorState
 
 _EMPTY = MultiDict()
@@ -106,12 +107,17 @@ def _posted(question_id: str | None):
                             choices=choices, checked=True, status=422)
     if action == "save":
         try:
-            editor.save_entry(entry, question_id=question_id, base_revision_id=state.base_revision,
-                              author=current_user, note=entry["note"])
-        except NotImplementedError:
-            flash("Saving is not available yet: nothing was saved.", "error")
-            return _editor_page(entry, values, state, warnings=warnings, choices=choices,
-                                checked=True, status=501)
+            revision = editor.save_entry(
+                entry, question_id=question_id, base_revision_id=state.base_revision,
+                author=current_user, note=entry["note"], lint_warnings=len(warnings))
+        except StaleRevision as exc:
+            db.session.rollback()
+            return _stale_page(entry, exc.current, choices)
+        saved_id, number = revision.question_id, revision.number
+        db.session.commit()
+        flash(f"Saved {saved_id} as revision {number}, a draft: publish it to serve it.",
+              "success")
+        return redirect(url_for("studio.question", question_id=saved_id))
     preview = None
     if action in ("preview", "answer"):
         try:
@@ -150,6 +156,14 @@ def _preview(qtype, data: dict[str, Any], formdata: Any | None, bound_to: Any,
     return {"qtype": qtype, "view": qtype.take_view(data, layout), "result": result,
             "signed_layout": editor.sign_layout(layout, bound_to),
             "answers": formdata if kept else _EMPTY, "prefix": editor.PREVIEW_PREFIX, **shown}
+
+
+def _stale_page(entry, current, choices):
+    """Someone saved this question since the form was opened: nothing was written. Show what
+    was typed next to the latest saved revision, and a way to start again from it (409)."""
+    latest = editor.newest_revision(entry["id"]) if current is not None else None
+    rows = diffing.diff_with_choices(editor.entry_from_revision(latest), entry, choices) if latest else []
+    return render_template("studio/stale.html", entry=entry, latest=latest, rows=rows), 409
 
 
 def _refused(message: str):
