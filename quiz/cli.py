@@ -20,7 +20,7 @@ from .bank.lint import lint_bank
 from .bank.loader import import_bank
 from .bank.revisions import refresh_lint
 from .extensions import db
-from .models import Question, User
+from .models import Question, QuestionRevision, User
 from .vocab import Role
 
 bank_cli = AppGroup("bank", help="Check, import and export the question bank.")
@@ -286,6 +286,9 @@ def progress_rebuild() -> None:
 def init_command() -> None:
     """Create or upgrade the database schema, then import the shipped bank. Safe on every deploy.
 
+    Latest revisions without a lint-warning count (made before migration 9c5e2a7f1b38) are
+    counted, as `bank lint-refresh` does.
+
     An empty bank is seeded from the files; after that this is `bank import` of the shipped
     bank without --overwrite or --retire-missing: work done in the browser is never undone
     (changed questions and rows are reported as conflicts and left alone).
@@ -295,6 +298,12 @@ def init_command() -> None:
     seeding = db.session.scalar(db.select(Question.id).limit(1)) is None
     try:
         report = import_bank(bank)
+        uncounted = db.session.scalar(
+            db.select(QuestionRevision.id)
+            .join(Question, Question.latest_revision_id == QuestionRevision.id)
+            .where(QuestionRevision.lint_warnings.is_(None)).limit(1))
+        if uncounted is not None:  # revisions from before migration 9c5e2a7f1b38
+            click.echo(f"Lint warnings counted: {refresh_lint()} revision(s).")
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -425,3 +425,20 @@ def test_yaml_export_of_the_shipped_bank_round_trips(tmp_path):
         assert "0 conflict(s), 0 missing" in again.output
     finally:
         _teardown(app)
+
+
+def test_init_counts_lint_warnings_of_revisions_made_before_the_count_existed(tmp_path):
+    """Migration 9c5e2a7f1b38 leaves older revisions' lint count empty; init fills it."""
+    app = _fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    with app.app_context():
+        db.session.execute(db.update(QuestionRevision).values(lint_warnings=None))
+        db.session.commit()
+    again = runner.invoke(args=["init"])
+    assert again.exit_code == 0, again.output
+    assert "Lint warnings counted: 6 revision(s)." in again.output
+    with app.app_context():
+        counts = db.session.scalars(db.select(QuestionRevision.lint_warnings)).all()
+        assert counts and None not in counts
+    assert "Lint warnings counted" not in runner.invoke(args=["init"]).output
