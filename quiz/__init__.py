@@ -17,6 +17,7 @@ from .web import (
     private_files,
     register_error_pages,
     register_fixed_urls,
+    register_read_only_requests,
     register_request_checks,
 )
 
@@ -93,6 +94,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _register_security_headers(app)
     register_error_pages(app)
     register_fixed_urls(app)
+    register_read_only_requests(app)
     return app
 
 

@@ -4,6 +4,7 @@ no answer leaks before submission, and the login redirect.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -995,3 +996,49 @@ def test_rate_limits_are_checked_in_their_views_not_on_every_request(tmp_path):
     hooks = [getattr(h, "__func__", h) for h in app.before_request_funcs[None]]
     assert type(limiter)._check_request_limit not in hooks
     assert manager._decorated_limits  # the decorators registered their limits
+
+
+POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql"))
+
+
+@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL only: GET requests read in autocommit "
+                                         "there (set TEST_DATABASE_URL to run it)")
+def test_get_requests_read_without_a_transaction_and_cannot_write(tmp_path):
+    """quiz.web.register_read_only_requests: a GET reads on an autocommit connection (no
+    BEGIN, no ROLLBACK), a POST in a transaction, and a GET that tries to write is stopped
+    before anything reaches the database."""
+    from sqlalchemy import event as sa_event
+
+    from quiz.web import WriteInReadRequest
+
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"))
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+
+    def autocommit() -> str:
+        dbapi = db.session.connection().connection.dbapi_connection
+        return f"{db.session.scalar(db.select(db.func.count()).select_from(User))} {dbapi.autocommit}"
+
+    @app.get("/_test/write")
+    def write_on_get():
+        accounts.create_user("sneaky@example.org", PASSWORD, "Sneaky")
+        db.session.commit()
+        return "written"
+
+    app.add_url_rule("/_test/read", "read", autocommit, methods=["GET", "POST"])
+    try:
+        with app.app_context():
+            engine = db.engine
+        sent: list[str] = []
+        sa_event.listen(engine, "before_cursor_execute",
+                        lambda conn, cursor, statement, *args: sent.append(statement))
+        client = app.test_client()
+        assert client.get("/_test/read").get_data(as_text=True) == "0 True"
+        assert client.post("/_test/read").get_data(as_text=True) == "0 False"
+        with pytest.raises(WriteInReadRequest):
+            client.get("/_test/write")
+        assert not any(statement.lstrip().upper().startswith("INSERT") for statement in sent)
+        with app.app_context():
+            assert db.session.scalar(
+                db.select(User).where(User.email == "sneaky@example.org")) is None
+    finally:
+        _teardown(app)
