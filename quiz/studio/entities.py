@@ -103,7 +103,8 @@ def _new(model):
         message = (f"Another {kind.label} was saved with the same id at the same moment: "
                    "nothing was saved. Save again.")
         return _page(kind, form, choices, errors={forms.FORM: [message]}, status=409)
-    flash(f"Created the {kind.label} {key}.", "success")
+    named = f"“{values['title']}” ({key})" if "title" in values else key
+    flash(f"Created the {kind.label} {named}.", "success")
     return redirect(url_for(f"studio.{kind.endpoint}") + f"#{key}")
 
 

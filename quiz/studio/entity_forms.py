@@ -58,8 +58,8 @@ class KeyPointForm(EntityForm):
     text = TextAreaField(
         "Key point", description="One fact of the article, in your own words: questions cite it.")
     section = SelectField("Article section", validate_choice=False)
-    must_know = BooleanField("Must know: every onboarding-style set with the must-know draw asks "
-                             "one question on it")
+    must_know = BooleanField("Must know: a set with the must-know draw always asks one question "
+                             "on it")
 
 
 class SetForm(EntityForm):
