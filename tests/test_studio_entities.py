@@ -568,3 +568,67 @@ def test_export_after_studio_edits_passes_the_strict_check_and_imports_unchanged
     again = runner.invoke(args=["bank", "import", str(out)])
     assert again.exit_code == 0, again.output
     assert "; 0 changed." in again.output, again.output
+
+
+def test_import_of_the_files_never_undoes_studio_edits(app, client):
+    """`bank import` (and so `init`) reports a row edited in the studio as a conflict."""
+    form = page_form(client, EDIT["topic"])
+    assert client.post(EDIT["topic"], data=form.data(title="Renamed here")).status_code == 302
+    form = page_form(client, NEW["set"])
+    assert client.post(NEW["set"], data=form.data(title="Only here", topic="beta")).status_code == 302
+    result = app.test_cli_runner().invoke(args=["bank", "import", app.config["BANK_PATH"]])
+    assert result.exit_code == 0, result.output
+    assert "conflict: topic alpha: edited in the database since the files wrote it" in result.output
+    assert "missing: set only-here: not in the files" in result.output
+    with app.app_context():
+        assert db.session.get(Topic, "alpha").title == "Renamed here"
+        assert db.session.get(QuestionSet, "only-here").active
+
+
+def test_two_creates_of_the_same_id_at_once_give_409_not_500(app, client, monkeypatch):
+    """The id is chosen, then inserted: if another editor's row took it in between, the
+    insert fails and the page says so (409), nothing written."""
+    form = page_form(client, NEW["key_point"])
+    monkeypatch.setattr(bank_entities, "new_id", lambda model, text: "kp-one")  # taken meanwhile
+    before = snapshot(app)
+    response = client.post(NEW["key_point"], data=form.data(text="One.", section="soft-tissue"))
+    assert response.status_code == 409
+    assert "same id at the same moment" in response.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
+def test_two_saves_from_one_version_cannot_both_pass(app):
+    """Two editors save from the same version at the same moment: the second waits for the
+    first's lock, then sees the row changed and writes nothing."""
+    import threading
+
+    with app.app_context():
+        version = row_hash(values_of(db.session.get(Topic, "beta")))
+    first_locked, outcome = threading.Event(), {}
+
+    def first():
+        with app.app_context():
+            bank_entities.update_topic("beta", {"title": "First"}, None, base_hash=version)
+            first_locked.set()
+            threading.Event().wait(0.5)  # the second save arrives while this one is open
+            db.session.commit()
+
+    def second():
+        first_locked.wait(5)
+        with app.app_context():
+            try:
+                bank_entities.update_topic("beta", {"title": "Second"}, None, base_hash=version)
+                db.session.commit()
+                outcome["second"] = "saved"
+            except StaleEntity as exc:
+                db.session.rollback()
+                outcome["second"] = exc.current["title"]
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcome == {"second": "First"}
+    with app.app_context():
+        assert db.session.get(Topic, "beta").title == "First"

@@ -68,8 +68,14 @@ class StaleEntity(EntityError):
 
 def _update(model, key: str, values: dict[str, Any], actor: User | None,
             base_hash: str | None = None):
-    # FOR UPDATE (PostgreSQL) so that two saves from the same version cannot both pass the check.
-    obj = db.session.get(model, key, with_for_update=True if base_hash is not None else None)
+    if base_hash is not None:
+        # Take the write lock before reading the row (a no-op UPDATE: the row's lock on
+        # PostgreSQL, the database's write lock on SQLite), so no other save can commit between
+        # the version check and this write; then read the row as it is now.
+        db.session.execute(db.update(model).where(model.id == key)
+                           .values(position=model.position)
+                           .execution_options(synchronize_session=False))
+    obj = db.session.get(model, key, populate_existing=base_hash is not None)
     if obj is None:
         raise EntityError(f"There is no {LABEL[model]} {key!r}.")
     unknown = set(values) - set(FIELDS[model])
