@@ -632,3 +632,15 @@ def test_two_saves_from_one_version_cannot_both_pass(app):
     assert outcome == {"second": "First"}
     with app.app_context():
         assert db.session.get(Topic, "beta").title == "First"
+
+
+def test_a_stale_save_of_the_values_already_saved_is_no_conflict(app):
+    ann, bob = signed_in(app), signed_in(app)
+    ann_form, bob_form = page_form(ann, EDIT["topic"]), page_form(bob, EDIT["topic"])
+    assert bob.post(EDIT["topic"], data=bob_form.data(title="Same")).status_code == 302
+    before = snapshot(app)
+    response = ann.post(EDIT["topic"], data=ann_form.data(title="Same"))
+    assert response.status_code == 302
+    assert "already holds these values" in ann.get(response.headers["Location"]).get_data(
+        as_text=True)
+    assert snapshot(app) == before

@@ -31,16 +31,15 @@ class Kind:
     endpoint: str  # the list's endpoint; new_<x> and edit_<x> follow it
     create: Any
     update: Any
-    title_field: str  # the form field a new row's id is made from
 
 
 KINDS = {
     Topic: Kind(Topic, "topic", "topics", "topics", bank_entities.create_topic,
-                bank_entities.update_topic, "title"),
+                bank_entities.update_topic),
     KeyPoint: Kind(KeyPoint, "key point", "key points", "key_points",
-                   bank_entities.create_key_point, bank_entities.update_key_point, "text"),
+                   bank_entities.create_key_point, bank_entities.update_key_point),
     QuestionSet: Kind(QuestionSet, "set", "sets", "sets", bank_entities.create_set,
-                      bank_entities.update_set, "title"),
+                      bank_entities.update_set),
 }
 SINGULAR = {Topic: "topic", KeyPoint: "key_point", QuestionSet: "set"}
 
@@ -152,6 +151,10 @@ def _edit(model, key: str):
         kind.update(key, values, _actor(), base_hash=base)
     except StaleEntity as exc:
         db.session.rollback()
+        if exc.current == values:  # someone else saved exactly these values: nothing is lost
+            flash(f"The {kind.label} {key} already holds these values (saved by someone else).",
+                  "success")
+            return redirect(url_for(f"studio.{kind.endpoint}") + f"#{key}")
         return _conflict(kind, key, form, choices, theirs=exc.current, yours=values)
     db.session.commit()
     flash(f"Saved the {kind.label} {key}." if changed else f"Nothing changed in the {kind.label} {key}.",
