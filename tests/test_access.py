@@ -30,9 +30,12 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from quiz.accounts import create_reset_link
 from quiz.attempts import start_attempt, submit_attempt
+from quiz.bank.entities import row_hash
+from quiz.bank.loader import key_point_values, set_values, topic_values
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, QuestionSet, User
 
+from . import bankgen
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.small_bank
@@ -332,6 +335,50 @@ ROUTES: list[Route] = [
     Route("GET", "/studio/audit?entity=planet&actor=nobody&since=yesterday&until=13/13&page=x",
           expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("POST", "/studio/audit", expect(everyone=NOT_ALLOWED)),
+    # Studio: topics, key points, sets
+    # (edit POSTs: without `version` 400; with a wrong one 409; with the row's own, saved;
+    # 422: the bank's validator refuses the values)
+    # (version: the hash of the small bank's row, as its edit form carries it)
+    *[row for kind, key, version, new, good, bad in (
+        ("topics", "alpha", row_hash(topic_values(bankgen.TOPICS[0])), {"title": "A new topic"},
+         {"title": "Alpha renamed"}, {"title": ""}),
+        ("key-points", "kp-one", row_hash(key_point_values(bankgen.KEY_POINTS[0])),
+         {"text": "A new fact.", "section": "soft-tissue"},
+         {"text": "Soft tissue includes fascia.", "section": "what-to-expect"},
+         {"text": "Fact.", "section": "nope"}),
+        ("sets", "alpha", row_hash(set_values(bankgen.default_sets()[0])),
+         {"title": "A new set", "kind": "topic", "topic": "beta", "active": "y"},
+         {"title": "Alpha set", "kind": "topic", "topic": "alpha", "pass_mark": "80"},
+         {"title": "Alpha set", "kind": "random", "count": "ten"}),
+    ) for row in (
+        Route("GET", f"/studio/{kind}", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+        Route("POST", f"/studio/{kind}", expect(everyone=NOT_ALLOWED)),
+        Route("GET", f"/studio/{kind}/new", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+        Route("POST", f"/studio/{kind}/new",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=to(f"/studio/{kind}")), data=new),
+        Route("POST", f"/studio/{kind}/new", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=422),
+              data=bad),
+        Route("PUT", f"/studio/{kind}/new", expect(everyone=NOT_ALLOWED)),
+        Route("GET", f"/studio/{kind}/{key}/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+        Route("GET", f"/studio/{kind}/nope/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=NOT_FOUND)),
+        Route("POST", f"/studio/{kind}/{key}/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD), data=good),
+        Route("POST", f"/studio/{kind}/{key}/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=409),
+              data={**good, "version": "0" * 64}),
+        Route("POST", f"/studio/{kind}/{key}/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=to(f"/studio/{kind}")),
+              data={**good, "version": version}),
+        Route("POST", f"/studio/{kind}/{key}/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=422),
+              data={**bad, "version": version}),
+        Route("POST", f"/studio/{kind}/nope/edit",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, staff=NOT_FOUND),
+              data={**good, "version": "0" * 64}),
+        Route("PUT", f"/studio/{kind}/{key}/edit", expect(everyone=NOT_ALLOWED)),
+    )],
 ]
 
 

@@ -10,6 +10,8 @@ where text or an id belongs, control and zero-width-only text, and text over its
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,17 +185,10 @@ class _Reader:
                 good.append(entry)
         return good
 
-    def text(self, rel: str, entry: dict, fld: str, max_length: int, required: bool = True) -> None:
-        value = entry.get(fld)
-        if value is None and not required:
-            return
-        message = text_problem(value, max_length)
-        if message:
+    def report(self, rel: str, entry: dict, problems: list[tuple[str, str]]) -> None:
+        """Note an entry's (field, message) problems under its file and id."""
+        for fld, message in problems:
             self.problem(rel, entry["id"], fld, message)
-
-    def boolean(self, rel: str, entry: dict, fld: str) -> None:
-        if fld in entry and not isinstance(entry[fld], bool):
-            self.problem(rel, entry["id"], fld, "must be true or false")
 
 
 def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
@@ -207,34 +202,24 @@ def read_bank(root: str | Path) -> tuple[Bank, list[Problem]]:
     doc = reader.load_yaml("key_points.yaml")
     bank.sections = reader.entries("key_points.yaml", doc, "sections")
     for section in bank.sections:
-        reader.text("key_points.yaml", section, "title", TITLE_MAX)
+        reader.report("key_points.yaml", section, validate_section(section))
     section_ids = {s["id"] for s in bank.sections}
     bank.key_points = reader.entries("key_points.yaml", doc, "key_points")
     for kp in bank.key_points:
-        reader.text("key_points.yaml", kp, "text", KEY_POINT_TEXT_MAX)
-        reader.boolean("key_points.yaml", kp, "must_know")
-        if "safety_critical" in kp:
-            reader.problem("key_points.yaml", kp["id"], "safety_critical",
-                           "is now called must_know (the article names no safety rules)")
-        elif set(kp) - KEY_POINT_KEYS:
-            unknown = ", ".join(sorted(map(str, set(kp) - KEY_POINT_KEYS)))
-            reader.problem("key_points.yaml", kp["id"], "-", f"unknown field(s): {unknown}")
-        if not isinstance(kp.get("section"), str) or kp["section"] not in section_ids:
-            reader.problem("key_points.yaml", kp["id"], "section",
-                           f"{_shown(kp.get('section'))} is not a section id")
+        reader.report("key_points.yaml", kp, validate_key_point(kp, section_ids))
 
     bank.topics = reader.entries("topics.yaml", reader.load_yaml("topics.yaml"), "topics")
     for topic in bank.topics:
-        reader.text("topics.yaml", topic, "title", TITLE_MAX)
-        reader.text("topics.yaml", topic, "description", DESCRIPTION_MAX, required=False)
+        reader.report("topics.yaml", topic, validate_topic(topic))
 
     _read_questions(reader, bank, section_ids)
     # Set sizes are only checked against a clean question list, so one broken question
     # gives one error, not a cascade of "set has no questions".
-    questions_ok = not reader.problems
+    topic_sizes = Counter(q["topic"] for q in bank.questions) if not reader.problems else None
     bank.sets = reader.entries("sets.yaml", reader.load_yaml("sets.yaml"), "sets")
+    topic_ids = [t["id"] for t in bank.topics]
     for qset in bank.sets:
-        _validate_set(reader, bank, qset, questions_ok)
+        reader.report("sets.yaml", qset, validate_set(qset, topic_ids, topic_sizes))
     return bank, reader.problems
 
 
@@ -309,39 +294,90 @@ def validate_question(
     return problems
 
 
-def _validate_set(reader: _Reader, bank: Bank, qset: dict[str, Any], questions_ok: bool) -> None:
-    rel, sid = "sets.yaml", qset["id"]
-    unknown = set(qset) - SET_KEYS
-    if unknown:
-        reader.problem(rel, sid, "-", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    reader.text(rel, qset, "title", TITLE_MAX)
-    reader.text(rel, qset, "description", DESCRIPTION_MAX, required=False)
-    reader.boolean(rel, qset, "include_must_know")
-    topic_ids = [t["id"] for t in bank.topics]
+# --- one entry of key_points.yaml, topics.yaml or sets.yaml ---------------------------------
+# Each returns the entry's problems as (field, message) pairs; the bank reader adds the file
+# and the id, the studio shows them next to its form's fields. An entry is a mapping as the
+# file holds it (its id is checked by the reader, or made by the studio).
+
+def _text(entry: dict[str, Any], fld: str, max_length: int,
+          required: bool = True) -> list[tuple[str, str]]:
+    value = entry.get(fld)
+    if value is None and not required:
+        return []
+    message = text_problem(value, max_length)
+    return [(fld, message)] if message else []
+
+
+def _boolean(entry: dict[str, Any], fld: str) -> list[tuple[str, str]]:
+    if fld in entry and not isinstance(entry[fld], bool):
+        return [(fld, "must be true or false")]
+    return []
+
+
+def _unknown(entry: dict[str, Any], keys: set[str]) -> list[tuple[str, str]]:
+    unknown = set(entry) - keys
+    return [("-", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")] if unknown else []
+
+
+def validate_section(section: dict[str, Any]) -> list[tuple[str, str]]:
+    """An article section: {id, title}."""
+    return _text(section, "title", TITLE_MAX)
+
+
+def validate_key_point(kp: dict[str, Any], section_ids: Collection[str]) -> list[tuple[str, str]]:
+    """A key point: {id, section, text, must_know?}; `section_ids`: the sections that exist."""
+    problems = _text(kp, "text", KEY_POINT_TEXT_MAX) + _boolean(kp, "must_know")
+    if "safety_critical" in kp:
+        problems.append(("safety_critical",
+                         "is now called must_know (the article names no safety rules)"))
+    else:
+        problems += _unknown(kp, KEY_POINT_KEYS)
+    if not isinstance(kp.get("section"), str) or kp["section"] not in section_ids:
+        problems.append(("section", f"{_shown(kp.get('section'))} is not a section id"))
+    return problems
+
+
+def validate_topic(topic: dict[str, Any]) -> list[tuple[str, str]]:
+    """A topic: {id, title, description?}."""
+    return _text(topic, "title", TITLE_MAX) + _text(topic, "description", DESCRIPTION_MAX,
+                                                   required=False)
+
+
+def validate_set(qset: dict[str, Any], topic_ids: Collection[str],
+                 topic_sizes: Mapping[str, int] | None) -> list[tuple[str, str]]:
+    """A set: {id, title, description?, kind, topic | count + topics, pass_mark?,
+    include_must_know?}. `topic_sizes`: the number of questions of each topic, to check that
+    the set can be served; None skips those checks (when the questions have errors)."""
+    problems = _unknown(qset, SET_KEYS)
+    problems += _text(qset, "title", TITLE_MAX)
+    problems += _text(qset, "description", DESCRIPTION_MAX, required=False)
+    problems += _boolean(qset, "include_must_know")
     pass_mark = qset.get("pass_mark")
     if pass_mark is not None and (
         not isinstance(pass_mark, int) or isinstance(pass_mark, bool) or not 0 < pass_mark <= 100
     ):
-        reader.problem(rel, sid, "pass_mark", "must be a whole percentage from 1 to 100")
+        problems.append(("pass_mark", "must be a whole percentage from 1 to 100"))
     kind = qset.get("kind")
     if kind == SetKind.TOPIC:
         if not isinstance(qset.get("topic"), str) or qset["topic"] not in topic_ids:
-            reader.problem(rel, sid, "topic", f"{_shown(qset.get('topic'))} is not a topic id")
-        elif questions_ok and not any(q["topic"] == qset["topic"] for q in bank.questions):
-            reader.problem(rel, sid, "topic", "has no questions")
+            problems.append(("topic", f"{_shown(qset.get('topic'))} is not a topic id"))
+        elif topic_sizes is not None and not topic_sizes.get(qset["topic"]):
+            problems.append(("topic", "has no questions"))
     elif kind == SetKind.RANDOM:
         count, topics = qset.get("count"), qset.get("topics", "all")
         if topics != "all" and not (
             isinstance(topics, list) and topics
             and all(isinstance(t, str) and t in topic_ids for t in topics)
         ):
-            reader.problem(rel, sid, "topics", "must be 'all' or a list of topic ids")
-            return
+            problems.append(("topics", "must be 'all' or a list of topic ids"))
+            return problems
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            reader.problem(rel, sid, "count", "must be a positive whole number")
-            return
-        pool = [q for q in bank.questions if topics == "all" or q["topic"] in topics]
-        if questions_ok and count > len(pool):
-            reader.problem(rel, sid, "count", f"asks for {count} questions but only {len(pool)} exist")
+            problems.append(("count", "must be a positive whole number"))
+            return problems
+        if topic_sizes is not None:
+            pool = sum(n for t, n in topic_sizes.items() if topics == "all" or t in topics)
+            if count > pool:
+                problems.append(("count", f"asks for {count} questions but only {pool} exist"))
     else:
-        reader.problem(rel, sid, "kind", "must be 'topic' or 'random'")
+        problems.append(("kind", "must be 'topic' or 'random'"))
+    return problems

@@ -83,14 +83,12 @@ def import_bank(bank: Bank, *, overwrite: bool = False, retire_missing: bool = F
     report = LoadReport()
     _import_rows(Section, [(s["id"], {"title": s["title"]}) for s in bank.sections],
                  report, overwrite)
-    _import_rows(Topic, [(t["id"], {"title": t["title"], "description": t.get("description", "")})
-                         for t in bank.topics], report, overwrite)
-    _import_rows(KeyPoint, [(k["id"], {"section_id": k["section"], "text": k["text"],
-                                       "must_know": bool(k.get("must_know", False))})
-                            for k in bank.key_points], report, overwrite)
+    _import_rows(Topic, [(t["id"], topic_values(t)) for t in bank.topics], report, overwrite)
+    _import_rows(KeyPoint, [(k["id"], key_point_values(k)) for k in bank.key_points], report,
+                 overwrite)
     db.session.flush()
     _import_questions(bank, report, overwrite, retire_missing)
-    _import_rows(QuestionSet, [(s["id"], _set_values(s)) for s in bank.sets], report, overwrite,
+    _import_rows(QuestionSet, [(s["id"], set_values(s)) for s in bank.sets], report, overwrite,
                  retire_missing)
     db.session.flush()
     return report
@@ -101,7 +99,20 @@ def load_bank(bank: Bank) -> LoadReport:
     return import_bank(bank)
 
 
-def _set_values(s: dict[str, Any]) -> dict[str, Any]:
+# A valid file entry (files.validate_topic / validate_key_point / validate_set) -> the row's
+# values (entities.FIELDS). The studio builds entries from its forms and uses these too.
+
+def topic_values(t: dict[str, Any]) -> dict[str, Any]:
+    return {"title": t["title"], "description": t.get("description", "")}
+
+
+def key_point_values(k: dict[str, Any]) -> dict[str, Any]:
+    return {"section_id": k["section"], "text": k["text"],
+            "must_know": bool(k.get("must_know", False))}
+
+
+def set_values(s: dict[str, Any]) -> dict[str, Any]:
+    """A set's values; `active` is True (a set in the files is served)."""
     topics = s.get("topics", "all")
     return {
         "title": s["title"],
