@@ -896,8 +896,9 @@ def failing_app(tmp_path):
         db.session.add(User(email="ghost@example.org", name="Twin", password_hash="x"))
         db.session.flush()  # IntegrityError: the transaction is now unusable
 
-    app.add_url_rule("/test/fail", view_func=write_then_fail)
-    app.add_url_rule("/test/break", view_func=break_the_transaction)
+    # POST: GET requests only read (on PostgreSQL a write in one is refused outright).
+    app.add_url_rule("/test/fail", view_func=write_then_fail, methods=["POST"])
+    app.add_url_rule("/test/break", view_func=break_the_transaction, methods=["POST"])
 
     @app.teardown_request
     def record(exc):
@@ -925,7 +926,7 @@ def test_a_failing_view_gets_our_500_page_and_writes_nothing(failing_app, signed
     client = app.test_client()
     if signed_in:
         sign_in(client, "learner@example.org")
-    response = client.get("/test/fail")
+    response = client.post("/test/fail")
     assert response.status_code == 500
     assert_own_page(response, "Something went wrong on our side")
     assert seen["persistent_at_teardown"] is False  # rolled back by the handler
@@ -939,7 +940,7 @@ def test_a_broken_transaction_still_gets_our_500_page(failing_app):
     new_user(app, "learner@example.org")
     client = app.test_client()
     sign_in(client, "learner@example.org")
-    response = client.get("/test/break")
+    response = client.post("/test/break")
     assert response.status_code == 500
     assert_own_page(response, "Something went wrong on our side")
     assert count(app, User, User.email == "ghost@example.org") == 0
