@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import re
 
+from quiz import accounts
 from quiz.extensions import db
 from quiz.models import Attempt
+
+from .conftest import PASSWORD
+
+
+def signed_in(app, role: str, email: str):
+    """A new test client signed in as a new user (`role`, `email`), without the password
+    round trip: the session holds the user's token as Flask-Login would put it there."""
+    with app.app_context():
+        user = accounts.create_user(email, PASSWORD, role.title(), role)
+        db.session.commit()
+        token = user.session_token
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return client
 
 
 def start(client, set_id: str) -> int:

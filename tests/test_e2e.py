@@ -14,6 +14,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,10 +55,10 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture
-def live_server(tmp_path) -> Iterator[str]:
-    """The app with the small generated bank, CSRF on, served on a free loopback port."""
-    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), WTF_CSRF_ENABLED=True)
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Serve `app` (werkzeug, threaded) on a free loopback port; yields its base URL and
+    stops the server and disposes of the app's database afterwards."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -68,6 +69,14 @@ def live_server(tmp_path) -> Iterator[str]:
         thread.join(timeout=10)
         server.server_close()
         _teardown(app)
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[str]:
+    """The app with the small generated bank, CSRF on, served on a free loopback port."""
+    with serving(make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"),
+                          WTF_CSRF_ENABLED=True)) as base:
+        yield base
 
 
 class Shots:

@@ -11,15 +11,14 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from quiz import accounts
 from quiz.bank.loader import content_hash, revision_content
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, LearnerQuestionLatest, Question, QuestionRevision
 from quiz.qtypes import TYPES
 from quiz.studio import editor
 
-from . import bankgen
-from .conftest import PASSWORD, _teardown, make_app
+from . import bankgen, flows
+from .conftest import _teardown, make_app
 
 QUESTIONS = {"single": "alpha-001", "multiple": "alpha-002", "matching": "alpha-003",
              "ordering": "alpha-004", "true_false": "beta-001"}
@@ -41,15 +40,7 @@ def studio(tmp_path):
 
 
 def sign_in(app, role: str = "instructor"):
-    with app.app_context():
-        user = accounts.create_user(f"{role}@example.org", PASSWORD, role.title(), role)
-        db.session.commit()
-        token = user.session_token
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
+    return flows.signed_in(app, role, f"{role}@example.org")
 
 
 @pytest.fixture

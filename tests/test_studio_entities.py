@@ -13,7 +13,6 @@ import pytest
 import yaml
 from sqlalchemy import event
 
-from quiz import accounts
 from quiz.attempts import start_attempt, submit_attempt
 from quiz.bank import entities as bank_entities
 from quiz.bank.entities import StaleEntity, row_hash, slug, values_of
@@ -21,8 +20,8 @@ from quiz.bank.files import ID_RE, validate_set
 from quiz.extensions import db
 from quiz.models import Attempt, AuditEvent, KeyPoint, QuestionSet, Topic, User
 
-from . import bankgen
-from .conftest import PASSWORD, QueryCounter, _teardown, make_app
+from . import bankgen, flows
+from .conftest import QueryCounter, _teardown, make_app
 from .test_studio_editor import Form
 
 pytestmark = pytest.mark.small_bank
@@ -36,16 +35,7 @@ LISTS = ("/studio/topics", "/studio/key-points", "/studio/sets")
 
 def signed_in(app, role: str = "instructor", email: str | None = None):
     """A new client signed in as a new user of `role` (no password round trip)."""
-    with app.app_context():
-        user = accounts.create_user(email or f"{role}-{_next()}@example.org", PASSWORD,
-                                    role.title(), role)
-        db.session.commit()
-        token = user.session_token
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
+    return flows.signed_in(app, role, email or f"{role}-{_next()}@example.org")
 
 
 _counter = iter(range(1, 1_000_000))

@@ -14,20 +14,18 @@ and to $QUIZ_SCREENSHOTS when set.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from quiz import accounts
 from quiz.extensions import db
 
 from . import bankgen
-from .conftest import PASSWORD, _teardown, make_app
-from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, chromium  # noqa: F401 (fixture)
+from .conftest import PASSWORD, make_app
+from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, chromium, serving  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,16 +41,8 @@ def studio_server(tmp_path) -> Iterator[str]:
         accounts.create_user("ivy@example.org", PASSWORD, "Ivy Instructor", "instructor")
         accounts.create_user("lee@example.org", PASSWORD, "Lee Learner", "learner")
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="studio-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        _teardown(app)
+    with serving(app) as base:
+        yield base
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
