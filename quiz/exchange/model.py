@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# The largest exchange file read (CLI and upload alike): a question file far larger than any
+# real bank is refused before it is parsed.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
 class ExchangeError(ValueError):
     """The file cannot be read at all (not XML, too large, broken syntax): a clear message."""
 
