@@ -34,11 +34,15 @@ def answer(fraction: str, body: str, feedback: str = "", fmt: str = "html") -> s
     return f'<answer fraction="{fraction}" format="{fmt}"><text><![CDATA[{body}]]></text>{fb}</answer>'
 
 
+SHUFFLED = "<shuffleanswers>1</shuffleanswers>"
+
+
 def multichoice(name: str, single: str, answers: list[str], extra: str = "",
-                prompt: str = "<p>Which reaction is normal right after IASTM?</p>") -> str:
+                prompt: str = "<p>Which reaction is normal right after IASTM?</p>",
+                shuffle: str = SHUFFLED) -> str:
     return (f'<question type="multichoice"><name><text>{name}</text></name>'
             f'{text("questiontext", prompt)}{text("generalfeedback", "")}'
-            f"<single>{single}</single>{extra}{''.join(answers)}</question>")
+            f"<single>{single}</single>{shuffle}{extra}{''.join(answers)}</question>")
 
 
 def one(data: bytes) -> ExchangeQuestion:
@@ -54,7 +58,7 @@ def test_single_choice_keeps_texts_fractions_feedback_and_explanation():
         '<question type="multichoice"><name><text>After the session</text></name>'
         + text("questiontext", "<p>What may a patient see <strong>straight after</strong> IASTM?</p>")
         + text("generalfeedback", "<p>Temporary redness is normal and closely monitored.</p>")
-        + "<single>true</single>"
+        + "<single>true</single>" + SHUFFLED
         + answer("100", "<p>Temporary redness</p>", "<p>Right: it passes.</p>")
         + answer("0", "Permanent scarring", "The article calls the reactions <em>temporary</em>.")
         + "</question>"))
@@ -116,6 +120,14 @@ def test_single_with_no_full_answer_or_two_full_answers_is_reported():
     assert two.warnings == ["2 answers are worth 100% (the app needs exactly one correct choice)"]
 
 
+def test_blank_answers_are_dropped_as_moodle_does():
+    q = one(quiz(multichoice("Blanks", "true", [answer("100", "Redness"), answer("0", ""),
+                                                answer("0", "  "), answer("0", "Rash")])))
+    assert [c.text for c in q.choices] == ["Redness", "Rash"]
+    o = one(quiz(ordering([answer("1", "Evaluate"), answer("2", ""), answer("3", "Treat")])))
+    assert o.steps == ["Evaluate", "Treat"]
+
+
 def test_a_fraction_that_is_no_number_is_refused_with_the_question_name():
     with pytest.raises(ExchangeError, match=r"question 'Broken': answer fraction 'lots' is not a number"):
         moodle_xml.read(quiz(multichoice("Broken", "true", [answer("lots", "Redness")])))
@@ -148,7 +160,7 @@ def test_plain_text_shows_exactly_as_written():
 def test_an_unknown_text_format_is_read_as_plain_and_reported():
     q = one(quiz('<question type="multichoice"><name><text>f</text></name>'
                  + text("questiontext", "Redness *passes*", "wiki_like")
-                 + "<single>true</single>" + answer("100", "a") + "</question>"))
+                 + "<single>true</single>" + SHUFFLED + answer("100", "a") + "</question>"))
     assert q.prompt == r"Redness \*passes\*"
     assert q.warnings == ["text format 'wiki_like' is unknown here: read as plain text"]
 
@@ -282,8 +294,8 @@ def test_without_own_fields_they_stay_empty_and_a_bad_difficulty_is_reported():
 
 
 def test_moodle_defaults_are_not_reported():
-    q = one(quiz(multichoice("Defaults", "true", [answer("100", "a"), answer("0", "b")], extra=(
-        "<defaultgrade>1.0000000</defaultgrade><penalty>0.3333333</penalty>"
+    q = one(quiz(multichoice("Defaults", "true", [answer("100", "a"), answer("0", "b")], shuffle="", extra=(
+        "<defaultgrade>1.0000000</defaultgrade><penalty>0.33</penalty>"
         "<shuffleanswers>1</shuffleanswers><answernumbering>abc</answernumbering>"
         + text("correctfeedback", "<p>Your answer is correct.</p>")
         + text("partiallycorrectfeedback", "Your answer is partially correct.")
@@ -292,7 +304,7 @@ def test_moodle_defaults_are_not_reported():
 
 
 def test_settings_the_bank_does_not_hold_are_reported():
-    q = one(quiz(multichoice("Settings", "true", [answer("100", "a"), answer("0", "b")], extra=(
+    q = one(quiz(multichoice("Settings", "true", [answer("100", "a"), answer("0", "b")], shuffle="", extra=(
         "<defaultgrade>2</defaultgrade><penalty>0.5</penalty>"
         "<shuffleanswers>0</shuffleanswers><answernumbering>ABCD</answernumbering>"
         + text("correctfeedback", "Well done.") + text("incorrectfeedback", "Read the section again.")
@@ -307,6 +319,25 @@ def test_settings_the_bank_does_not_hold_are_reported():
         "feedback and the explanation",
         "2 hints dropped: the app has no hints",
     ]
+
+
+def test_a_multiple_choice_without_shuffleanswers_keeps_its_order_in_moodle():
+    q = one(quiz(multichoice("Fixed", "true", [answer("100", "a"), answer("0", "b")], shuffle="")))
+    assert q.warnings == ["the file keeps the answers in a fixed order: the app shuffles them"]
+    m = one(quiz('<question type="matching"><name><text>m</text></name>'
+                 '<subquestion><text>Fascia</text><answer><text>Soft tissue</text></answer></subquestion>'
+                 "</question>"))
+    assert m.warnings == []  # a matching question shuffles unless it says otherwise
+
+
+def test_texts_without_a_format_take_the_question_texts():
+    q = one(quiz('<question type="multichoice"><name><text>f</text></name>'
+                 '<questiontext format="plain_text"><text>Redness (normal)</text></questiontext>'
+                 "<generalfeedback><text>It passes.</text></generalfeedback><single>true</single>" + SHUFFLED
+                 + '<answer fraction="100"><text>Heat (normal)</text>'
+                 "<feedback><text>A *normal* reaction.</text></feedback></answer></question>"))
+    assert q.prompt == r"Redness \(normal\)" and q.explanation == r"It passes\."
+    assert q.choices == [XChoice(r"Heat \(normal\)", 1.0, r"A \*normal\* reaction\.")]
 
 
 def test_a_true_false_penalty_of_one_is_moodles_default():
@@ -492,6 +523,7 @@ def test_unsupported_questions_are_not_written_and_an_empty_category_is_the_cour
                                   choices=[XChoice("a", 1.0), XChoice("b", 0.0)])]
     data = moodle_xml.write(questions)
     assert b"An essay" not in data and b"$course$/X" not in data
+    assert data.count(b'<question type="category">') == 2 and b"<text>$course$/top</text>" in data
     back = moodle_xml.read(data)
     assert [(q.name, q.category) for q in back] == [
         ("Normal straight after", ["Reactions", "After a session"]), ("No topic", [])]
