@@ -160,7 +160,8 @@ def test_plain_text_shows_exactly_as_written():
 def test_an_unknown_text_format_is_read_as_plain_and_reported():
     q = one(quiz('<question type="multichoice"><name><text>f</text></name>'
                  + text("questiontext", "Redness *passes*", "wiki_like")
-                 + "<single>true</single>" + SHUFFLED + answer("100", "a") + "</question>"))
+                 + "<single>true</single>" + SHUFFLED + answer("100", "a", fmt="wiki_like")
+                 + answer("0", "b", fmt="wiki_like") + "</question>"))
     assert q.prompt == r"Redness \*passes\*"
     assert q.warnings == ["text format 'wiki_like' is unknown here: read as plain text"]
 

@@ -230,7 +230,7 @@ def _read_question(element: Any, qtype: str, category: list[str], number: int) -
         _read_ordering(reader, question)
     _read_own_fields(reader, question)
     _report_settings(reader)
-    question.warnings = reader.warnings
+    question.warnings = list(dict.fromkeys(reader.warnings))  # each once, in the order found
     return question
 
 
