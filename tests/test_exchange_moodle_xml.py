@@ -274,6 +274,11 @@ def test_other_types_are_listed_by_name_and_type():
     assert all(q.prompt == "" and q.choices == [] for q in questions)
 
 
+def test_a_question_without_a_type_is_listed_as_unknown():
+    (q,) = moodle_xml.read(quiz("<question><name><text>Untyped</text></name></question>"))
+    assert (q.name, q.qtype, q.supported) == ("Untyped", "unknown", False)
+
+
 def test_own_fields_come_back_from_idnumber_and_tags():
     q = one(quiz(multichoice("Own", "true", [answer("100", "a"), answer("0", "b")], extra=(
         "<idnumber>reactions-001</idnumber><tags>"
@@ -536,6 +541,15 @@ def test_a_slash_in_a_category_name_is_doubled_and_read_back():
     data = moodle_xml.write([q])
     assert b"<text>$course$/Tools//Materials/B</text>" in data
     assert moodle_xml.read(data)[0].category == ["Tools/Materials", "B"]
+
+
+def test_markup_characters_in_names_and_texts_survive():
+    q = ExchangeQuestion(name='Heat <b> & "redness"', qtype="single", supported=True,
+                         prompt="Is `<script>` & *heat* shown as text?", explanation="Yes: 1 < 2 & 3 > 2.",
+                         choices=[XChoice("A & B", 1.0, "<not a tag>"), XChoice("C", 0.0)])
+    data = moodle_xml.write([q])
+    assert b"<script>" not in data and b"<b>" not in data
+    assert moodle_xml.read(data) == [q]
 
 
 def test_pair_feedback_is_lost_on_the_way_out():
