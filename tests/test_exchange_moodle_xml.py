@@ -495,6 +495,8 @@ def test_the_written_file_is_the_moodle_xml_moodle_imports():
     assert [a.get("fraction") for a in multiple.findall("answer")] == ["33.33333"] * 3 + ["-33.33333"]
     assert single.findall("answer")[1].findtext("feedback/text") == (
         "<p>Not among the normal reactions &amp; not covered.</p>")
+    assert b"<text><![CDATA[<p>Which may a patient see <strong>straight after</strong>" in (
+        moodle_xml.write(sample_questions()))
     assert [(a.findtext("text"), a.get("fraction")) for a in truefalse.findall("answer")] == [
         ("true", "0"), ("false", "100")]
     assert [(s.findtext("text"), s.findtext("answer/text")) for s in matching.findall("subquestion")] == [
@@ -548,8 +550,13 @@ def test_markup_characters_in_names_and_texts_survive():
                          prompt="Is `<script>` & *heat* shown as text?", explanation="Yes: 1 < 2 & 3 > 2.",
                          choices=[XChoice("A & B", 1.0, "<not a tag>"), XChoice("C", 0.0)])
     data = moodle_xml.write([q])
-    assert b"<script>" not in data and b"<b>" not in data
+    assert b"<![CDATA[Heat <b> & \"redness\"]]>" in data  # as Moodle writes such texts
+    assert fromstring(data).findtext("question/questiontext/text") == (
+        "<p>Is <code>&lt;script&gt;</code> &amp; <em>heat</em> shown as text?</p>")
     assert moodle_xml.read(data) == [q]
+    tricky = ExchangeQuestion(name="Ends ]]> here", qtype="single", supported=True, prompt="a ]]> b",
+                              choices=[XChoice("x", 1.0), XChoice("y", 0.0)])
+    assert moodle_xml.read(moodle_xml.write([tricky])) == [tricky]
 
 
 def test_pair_feedback_is_lost_on_the_way_out():

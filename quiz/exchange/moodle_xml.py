@@ -466,7 +466,12 @@ def write(questions: Iterable[ExchangeQuestion]) -> bytes:
 
 
 def _esc(text: str) -> str:
-    return _XML_INVALID.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Element text: as is when plain, else in CDATA as Moodle writes it (a `]]>` inside is split
+    across two sections). Characters XML cannot hold are dropped."""
+    text = _XML_INVALID.sub("", text)
+    if not any(c in text for c in "<>&"):
+        return text
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def category_path(names: list[str]) -> str:
