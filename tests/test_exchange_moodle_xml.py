@@ -608,6 +608,13 @@ def test_the_shipped_bank_round_trips_with_no_warnings():
         assert after == before, before.name
 
 
+def test_the_shipped_banks_tags_fit_moodles_tag_length():
+    """Moodle cuts a tag at 50 characters (TAG_MAX_LENGTH), which would garble a key point id."""
+    root = fromstring(moodle_xml.write(_bank_exchange_questions()))
+    tags = [t.text for t in root.iter("text") if t.text and t.text.startswith("iastm:")]
+    assert tags and max(len(t) for t in tags) <= moodle_xml.MOODLE_TAG_MAX
+
+
 # --- the real Moodle files (../shared/interop) ---------------------------------------------------
 
 INTEROP_CANDIDATES = [REPO / ".." / "shared" / "interop", Path("/work/shared/interop")]

@@ -37,6 +37,7 @@ from .text import to_html, to_markdown
 SUPPORTED = {"multichoice", "truefalse", "matching", "ordering"}
 CONTEXTS = ("$course$", "$system$", "$module$", "$cat$", "$coursecategory$")
 TAG_PREFIX = "iastm:"
+MOODLE_TAG_MAX = 50  # Moodle cuts longer tags (TAG_MAX_LENGTH): key point ids up to 34 characters fit
 DIFFICULTIES = ("easy", "medium", "hard")
 # Moodle's format attribute names -> quiz.exchange.text's.
 _FORMATS = {"html": "html", "moodle_auto_format": "moodle_auto_format", "plain_text": "plain",
