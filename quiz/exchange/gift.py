@@ -30,6 +30,7 @@ saying why, and `write_losses` lists what a written question loses.
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
 from collections.abc import Iterable
@@ -71,11 +72,13 @@ def read(data: bytes) -> list[ExchangeQuestion]:
     """The questions of a GIFT file, in file order; ExchangeError if it cannot be read."""
     if len(data) > MAX_FILE_BYTES:
         raise ExchangeError(f"the file is {len(data):,} bytes; the largest accepted is {MAX_FILE_BYTES:,}")
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ExchangeError(f"the file is not UTF-8 text (byte {error.start}: "
-                            f"0x{data[error.start]:02x} cannot be decoded)") from None
+        at = bom + error.start
+        raise ExchangeError(f"the file is not UTF-8 text (byte {at}: 0x{data[at]:02x} "
+                            "cannot be decoded)") from None
     text = _NONCHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     questions: list[ExchangeQuestion] = []
     category: list[str] = []
@@ -84,9 +87,10 @@ def read(data: bytes) -> list[ExchangeQuestion]:
         if not body:
             continue
         first_line += skipped
+        body = _escape(body)
         if body.startswith("$CATEGORY:"):
             head, _, rest = body.partition("\n")
-            category = _category_path(_unescape(_escape(head[len("$CATEGORY:"):])).strip())
+            category = _category_path(_unescape(head[len("$CATEGORY:"):]).strip())
             body = rest.strip()
             first_line += 1
             if not body:
