@@ -454,11 +454,12 @@ def write_losses(question: ExchangeQuestion) -> list[str]:
 def write(questions: Iterable[ExchangeQuestion]) -> bytes:
     """A UTF-8 GIFT file Moodle imports, of every question GIFT can hold (see `unwritable`)."""
     out: list[str] = []
-    category: list[str] | None = None
-    for question in questions:
-        if unwritable_reason(question):
-            continue
-        if question.category != (category if category is not None else []):
+    category: list[str] = []
+    # Questions without a category first, before any $CATEGORY line: they go to the category
+    # the import is made into ("$CATEGORY: $course$" alone would name a category "$course$").
+    written = [q for q in questions if not unwritable_reason(q)]
+    for question in sorted(written, key=lambda q: bool(q.category)):
+        if question.category != category:
             out.append(f"$CATEGORY: {_category_line(question.category)}\n\n")
         category = list(question.category)
         out.append(_write_question(question))
