@@ -467,7 +467,9 @@ def write(questions: Iterable[ExchangeQuestion]) -> bytes:
 
 
 def _category_line(path: list[str]) -> str:
-    names = [name.replace("/", "//") for name in path]
+    # Moodle reads the line with GIFT's escapes but writes it as is: only a backslash needs
+    # doubling (and a slash inside a name is "//"); a line break cannot be in a category.
+    names = [" ".join(name.replace("\\", "\\\\").replace("/", "//").split()) for name in path]
     if names and names[0] == "top":
         names.insert(0, "top")  # "top" first is Moodle's own top category: keep a real one
     return "/".join(["$course$", *names])
