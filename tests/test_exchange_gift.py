@@ -3,6 +3,7 @@ rule, write-then-read round trips, and the real Moodle file in ../shared/interop
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -236,6 +237,19 @@ def test_text_formats():
     assert moodle.prompt.startswith("Tools come in many shapes.") and "And sizes." in moodle.prompt
     # No [format]: Moodle's own format (moodle_auto_format), which allows HTML.
     assert default.prompt == "Tools *assist* the clinician."
+
+
+def test_simple_texts_skip_the_html_converter_and_come_out_the_same():
+    rng = random.Random(6)
+    pool = [chr(c) for c in range(0x250)] + ["中", "😀", "\u200b", "\xa0", " ", "  ", "\ufeff", "\u0301"]
+    samples = ["Fascia, muscles, tendons and ligaments", "It's (mostly) 50% right: see the article!"]
+    samples += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 14))) for _ in range(4000)]
+    simple = [s for s in samples if gift._is_simple(s)]
+    assert len(simple) > 1000 and samples[:2] == simple[:2]
+    for text in simple:
+        for fmt in ("html", "moodle_auto_format"):
+            assert gift._simple(text) == to_markdown(text, fmt), (text, fmt)
+    assert not gift._is_simple("a <b>b</b>") and not gift._is_simple("a *b*") and not gift._is_simple("a\nb")
 
 
 def test_answer_texts_inherit_the_question_format_unless_they_name_theirs():

@@ -186,7 +186,23 @@ def _with_format(text: str, default: str) -> tuple[str, str]:
 
 def _markdown(text: str, default: str) -> tuple[str, str]:
     raw, fmt = _with_format(text.strip(), default)
+    if fmt in ("html", "moodle_auto_format") and _is_simple(raw):
+        return _simple(raw), fmt
     return to_markdown(raw, fmt), fmt
+
+
+# Most answers and feedback are one line of text with nothing HTML or Markdown would read:
+# converting those through the HTML parser changes nothing but the spaces, and costs most of
+# a large file's reading time. tests/test_exchange_gift.py checks they come out the same.
+_NOT_SIMPLE = frozenset("<>&*_\\")
+
+
+def _is_simple(text: str) -> bool:
+    return text.isprintable() and _NOT_SIMPLE.isdisjoint(text)
+
+
+def _simple(text: str) -> str:
+    return re.sub(" +", " ", text).strip()
 
 
 def _read_question(text: str, where: str, first_line: int) -> ExchangeQuestion:
@@ -258,6 +274,7 @@ def _check_braces(text: str, where: str, first_line: int) -> None:
 def _default_name(prompt: str) -> str:
     """Moodle names an unnamed question after the start of its text."""
     plain = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(render_markdown(prompt)))).split())
+    plain = plain or " ".join(prompt.split())  # a text that renders as nothing (a rule, say)
     if len(plain) <= 80:
         return plain
     cut = plain[:77]
