@@ -448,9 +448,15 @@ def test_what_gift_cannot_hold_is_listed_and_left_out():
                               choices=[XChoice(str(i), 1 / 11) for i in range(11)])
     two_keys = ExchangeQuestion(name="two-keys", qtype="single", supported=True, prompt="Pick.",
                                 choices=[XChoice("a", 1.0), XChoice("b", 1.0)])
+    lone = ExchangeQuestion(name="lone", qtype="single", supported=True, prompt="Pick.",
+                            choices=[XChoice("a", 1.0)])
+    one_pair = ExchangeQuestion(name="one-pair", qtype="matching", supported=True, prompt="Match.",
+                                pairs=[XPair("a", "b")])
     kept = _sample()
-    everything = [ordering, *kept[:2], essay, eleven, *kept[2:], two_keys]
-    assert gift.unwritable(everything) == [ordering, essay, eleven, two_keys]
+    everything = [ordering, *kept[:2], essay, eleven, *kept[2:], two_keys, lone, one_pair]
+    assert gift.unwritable(everything) == [ordering, essay, eleven, two_keys, lone, one_pair]
+    assert "at least two choices" in gift.unwritable_reason(lone)
+    assert "at least two lines" in gift.unwritable_reason(one_pair)
     assert gift.unwritable_reason(ordering) == "GIFT has no ordering question type (use Moodle XML)"
     assert gift.unwritable_reason(essay) == "essay is not a question type of this app"
     assert "11 right choices" in gift.unwritable_reason(eleven)
@@ -458,6 +464,8 @@ def test_what_gift_cannot_hold_is_listed_and_left_out():
     assert gift.write(everything) == gift.write(kept)
     assert [q.name for q in gift.read(gift.write(everything))] == [
         "tf-bare", "tools-001", "basics-002: soft tissue", "tf-true", "tf-false", "match-1"]
+    one_pair.extra_options = ["c"]
+    assert gift.unwritable_reason(one_pair) is None
 
 
 def test_write_losses():

@@ -434,6 +434,10 @@ def unwritable_reason(question: ExchangeQuestion) -> str | None:
         return f"{question.qtype} is not a question type of this app"
     if question.qtype == "ordering":
         return "GIFT has no ordering question type (use Moodle XML)"
+    if not question.prompt.strip():
+        return "a question with no text"
+    if question.qtype in ("single", "multiple") and len(question.choices) < 2:
+        return "a multiple-choice question needs at least two choices"
     if question.qtype in ("single", "true_false"):
         right = [c for c in question.choices if abs(c.fraction - 1) < _TOLERANCE]
         if len(right) != 1:
@@ -448,7 +452,9 @@ def unwritable_reason(question: ExchangeQuestion) -> str | None:
                     f"with 1 to 10 or 20 right choices")
         return None
     if question.qtype == "matching":
-        return None if question.pairs else "a matching question with no items"
+        if not question.pairs or len(question.pairs) + len(question.extra_options) < 2:
+            return "a matching question needs an item and at least two lines"
+        return None
     return f"GIFT has no {question.qtype} question type"
 
 
