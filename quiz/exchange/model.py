@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 # The largest exchange file read (CLI and upload alike): a question file far larger than any
 # real bank is refused before it is parsed.
 MAX_FILE_BYTES = 5 * 1024 * 1024

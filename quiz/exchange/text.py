@@ -5,7 +5,8 @@ The bank stores CommonMark with raw HTML turned off and renders it through nh3
 (GIFT: [html], [markdown], [plain], [moodle]). Reading:
 - html: nh3 keeps only the tags the bank can show (plus b/i/h*, mapped to their Markdown
   equivalents), drops scripts, styles and images, then markdownify writes Markdown;
-- plain: Markdown's special characters are escaped, so the text reads exactly as written;
+- plain: Markdown's special characters (and &, which would start an entity) are escaped,
+  so the text reads exactly as written;
 - moodle_auto_format: Moodle's own rule (blank lines make paragraphs, a line break is a
   break, HTML allowed), then as html;
 - markdown: kept as is (it is rendered and sanitised like every bank text).
@@ -28,7 +29,7 @@ FORMATS = ("html", "markdown", "plain", "moodle_auto_format")
 # them (b -> **, i -> *, headings -> bold paragraphs are kept as headings and shown as text).
 _KEEP_TAGS = {"p", "em", "strong", "b", "i", "code", "pre", "ul", "ol", "li", "br", "a", "blockquote",
               "h1", "h2", "h3", "h4", "h5", "h6"}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&])")
 
 
 def from_html(text: str) -> str:
