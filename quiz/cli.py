@@ -19,7 +19,7 @@ from .bank.export import export_bank, write_bank_files
 from .bank.lint import lint_bank
 from .bank.loader import import_bank
 from .bank.revisions import refresh_lint
-from .exchange.model import MAX_FILE_BYTES
+from .exchange.model import MAX_FILE_BYTES, ExchangeError
 from .extensions import db
 from .models import Question, QuestionRevision, User
 from .vocab import Role
@@ -160,7 +160,6 @@ def _exchange_import(path: str, fmt: str, *, topic: str | None, skip_unsupported
                      dry_run: bool) -> None:
     from .exchange import bank as exchange_bank
     from .exchange.formats import read_file
-    from .exchange.model import ExchangeError
 
     source = Path(path)
     if not source.is_file():
@@ -227,9 +226,14 @@ def bank_export(fmt: str, output: str) -> None:
     """
     if fmt in EXCHANGE_FORMATS:
         from .exchange.formats import export_file
-        data, left_out = export_file(fmt)
+        try:
+            data, left_out, losses = export_file(fmt)
+        except ExchangeError as exc:
+            _fail(f"{exc}; nothing written.", 1)
         for qid, reason in left_out:
             click.echo(f"left out: {qid}: {reason}", err=True)
+        for qid, loss in losses:
+            click.echo(f"loses: {qid}: {loss}", err=True)
         with click.open_file(output, "wb") as out:
             out.write(data)
         if output != "-":

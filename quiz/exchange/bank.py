@@ -34,8 +34,8 @@ from .model import ExchangeQuestion, XChoice, XPair
 DEFAULT_TOPIC_TITLE = "Imported questions"  # for questions whose file names no category
 DEFAULT_DIFFICULTY = Difficulty.MEDIUM.value  # neither format has a difficulty of its own
 NAME_SHOWN = 80  # characters of a question's name in a report line
-FULL = 0.999  # a fraction this close to 1 is "fully right" (Moodle stores 1.0000000)
-TOLERANCE = 0.01  # Moodle rounds its grade list to 7 digits (0.3333333)
+TOLERANCE = 0.00001  # Moodle matches a weight to its grade list within this
+FULL = 1 - TOLERANCE  # "fully right" (Moodle stores 1.0000000)
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -154,9 +154,9 @@ _TRUE = {"true", "t", "yes", "vrai", "wahr"}
 _FALSE = {"false", "f", "no", "faux", "falsch"}
 
 
-def _choice_data(x: ExchangeQuestion, warn: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """The answer data of a choice type, the mapping's warnings added to `warn`, and any
-    problem that makes the question unimportable."""
+def _choice_data(x: ExchangeQuestion) -> tuple[dict[str, Any], list[str]]:
+    """The answer data of a choice type, and any problem that makes the question
+    unimportable."""
     if x.qtype == QuestionTypeName.TRUE_FALSE:
         choices, problems = {}, []
         for c in x.choices:
@@ -170,34 +170,20 @@ def _choice_data(x: ExchangeQuestion, warn: list[str]) -> tuple[dict[str, Any], 
         if problems:
             return {}, problems
         return {"choices": [choices[k] for k in ("true", "false") if k in choices]}, []
+    # The readers say where the file's weights differ from what this app scores
+    # (ExchangeQuestion.warnings); the rule here is theirs (moodle_xml.is_correct).
     if x.qtype == QuestionTypeName.SINGLE:
-        best = [i for i, c in enumerate(x.choices) if c.fraction >= FULL]
-        for c in x.choices:
-            if TOLERANCE < c.fraction < FULL:
-                warn.append(f"answer {c.text[:40]!r} gives {c.fraction:.0%} in the file; here only "
-                            "the fully right answer scores, so it scores 0")
-            elif c.fraction < -TOLERANCE:
-                warn.append(f"answer {c.text[:40]!r} carries a penalty of {c.fraction:.0%}; "
-                            "single-choice answers here score 1 or 0")
-        return {"choices": [{"id": _entry_id(i), "text": c.text.strip(), "correct": i in best,
-                             "feedback": c.feedback.strip()} for i, c in enumerate(x.choices)]}, []
-    # multiple: every choice with a positive fraction is correct; scored +1/k / -1/k.
-    correct = [c.fraction > TOLERANCE for c in x.choices]
-    k = sum(correct)
-    if k:
-        expected = [(1.0 if ok else -1.0) / k for ok in correct]
-        if any(abs(c.fraction - e) > TOLERANCE for c, e in zip(x.choices, expected, strict=True)):
-            given = ", ".join(f"{c.fraction:.0%}" for c in x.choices)
-            warn.append(f"answer weights ({given}) are scored here as +1/{k} for each correct "
-                        f"choice chosen and -1/{k} for each wrong one (floored at 0)")
+        correct = [c.fraction >= FULL for c in x.choices]
+    else:
+        correct = [c.fraction > TOLERANCE for c in x.choices]
     return {"choices": [{"id": _entry_id(i), "text": c.text.strip(), "correct": ok,
                          "feedback": c.feedback.strip()}
                         for i, (c, ok) in enumerate(zip(x.choices, correct, strict=True))]}, []
 
 
-def _data(x: ExchangeQuestion, warn: list[str]) -> tuple[dict[str, Any], list[str]]:
+def _data(x: ExchangeQuestion) -> tuple[dict[str, Any], list[str]]:
     if x.qtype in (QuestionTypeName.SINGLE, QuestionTypeName.MULTIPLE, QuestionTypeName.TRUE_FALSE):
-        return _choice_data(x, warn)
+        return _choice_data(x)
     if x.qtype == QuestionTypeName.MATCHING:
         option_ids: dict[str, str] = {}
         for text in [p.right.strip() for p in x.pairs] + [t.strip() for t in x.extra_options]:
@@ -300,7 +286,7 @@ def import_questions(questions: list[ExchangeQuestion], *, filename: str,
                                             "imported (skip such questions to import the rest)"))
             continue
         warn = list(x.warnings)
-        data, problems = _data(x, warn)
+        data, problems = _data(x)
         for problem in problems:
             report.errors.append((name, problem))
         if problems:

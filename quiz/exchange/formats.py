@@ -13,8 +13,6 @@ FORMATS = {"moodle-xml": "Moodle XML", "gift": "GIFT"}
 EXTENSIONS = {"moodle-xml": "xml", "gift": "gift.txt"}
 MEDIA_TYPES = {"moodle-xml": "application/xml", "gift": "text/plain; charset=utf-8"}
 _MODULES = {"moodle-xml": "moodle_xml", "gift": "gift"}
-# What a format cannot hold, by question type (left out of its export, listed).
-CANNOT_HOLD = {"gift": {"ordering": "GIFT has no ordering questions"}}
 
 
 def module(fmt: str) -> ModuleType:
@@ -34,13 +32,19 @@ def read_file(data: bytes, fmt: str) -> list[ExchangeQuestion]:
         raise ExchangeError(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
-def export_file(fmt: str, *, include_drafts: bool = False) -> tuple[bytes, list[tuple[str, str]]]:
-    """The bank (quiz.exchange.bank.to_exchange) as one file of `fmt`, and the questions left
-    out because the format cannot hold them: (question id, reason)."""
+def export_file(fmt: str, *, include_drafts: bool = False
+                ) -> tuple[bytes, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The bank (quiz.exchange.bank.to_exchange) as one file of `fmt`; the questions left out
+    because the format cannot hold them (GIFT: ordering), and what a written question loses,
+    each as (question id, reason)."""
     from .bank import to_exchange
 
     questions = to_exchange(include_drafts=include_drafts)
-    cannot = CANNOT_HOLD.get(fmt, {})
-    left_out = [(x.name, cannot[x.qtype]) for x in questions if x.qtype in cannot]
-    kept = [x for x in questions if x.qtype not in cannot]
-    return module(fmt).write(kept), left_out
+    writer = module(fmt)
+    left_out: list[tuple[str, str]] = []
+    losses: list[tuple[str, str]] = []
+    if fmt == "gift":
+        left_out = [(x.name, writer.unwritable_reason(x)) for x in writer.unwritable(questions)]
+        losses = [(x.name, loss) for x in questions for loss in writer.write_losses(x)]
+    skipped = {name for name, _ in left_out}
+    return writer.write([x for x in questions if x.name not in skipped]), left_out, losses
