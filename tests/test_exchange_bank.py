@@ -707,3 +707,177 @@ def test_moodle_fixture_contents_arrive_as_the_bank_holds_them(app, runner):
         assert [s["text"] for s in steps] == ["Modular", "Object", "Oriented", "Dynamic", "Learning",
                                               "Environment"]
         assert steps[0]["feedback"] == "Modular is correct."
+
+
+# --- the studio: upload, preview, confirm, download -------------------------------------------
+
+GIFT_FILE = b"""$CATEGORY: $course$/Moodle/Trivia
+
+::Capital:: Which is the capital of France? {=Paris # Right. ~Lyon # No. ~Nice # No.}
+
+::Essay:: Tell us about your day. {}
+
+::Colours:: Which colours lie between orange and blue? {~%50%yellow # yes ~%50%green # yes ~%-100%red # no}
+"""
+
+
+@pytest.fixture
+def studio_client(app, tmp_path):
+    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
+    return flows.signed_in(app, "instructor", "ina@example.org")
+
+
+def _upload(client, data: bytes = GIFT_FILE, fmt: str = "gift", name: str = "trivia.gift.txt",
+            **fields):
+    from io import BytesIO
+
+    from werkzeug.test import EnvironBuilder
+    form = {"format": fmt, "file": (BytesIO(data), name), **fields}
+    builder = EnvironBuilder(path="/studio/import", method="POST", data=form,
+                             content_type="multipart/form-data")
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        # The encoded body of a large file is a temporary file, which a refused request
+        # leaves unread: close it here.
+        environ["wsgi.input"].close()
+        builder.close()
+
+
+def _token(html: str) -> str:
+    import re
+    return re.search(r'name="token" value="([^"]+)"', html).group(1)
+
+
+def test_the_upload_previews_writes_nothing_and_confirm_imports_once(app, studio_client, tmp_path):
+    with app.app_context():
+        before = state()
+    page = studio_client.get("/studio/import")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.get_data(as_text=True)
+    refused = _upload(studio_client)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "cannot be imported" in html and "<strong>Essay</strong>: type essay is not supported" in html
+    assert 'name="token"' not in html
+    preview = _upload(studio_client, skip_unsupported="y")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    assert "Import 2 questions from trivia.gift.txt?" in html
+    assert "<code>capital</code>" in html and "<code>colours</code>" in html
+    assert "<strong>Essay</strong> (essay)" in html  # skipped
+    assert "Trivia <code>trivia</code>" in html  # the new topic
+    assert "wrong answers weighted -100%" in html  # the reader's warning
+    with app.app_context():
+        assert state() == before
+    token = _token(html)
+    done = studio_client.post("/studio/import/confirm", data={"token": token})
+    assert done.status_code == 302 and "/studio/questions?status=draft" in done.headers["Location"]
+    with app.app_context():
+        after = state()
+        assert after[0] == before[0] + 2 and after[2] == before[2] + 1
+        q = db.session.get(Question, "capital")
+        assert q.status == QuestionStatus.DRAFT and q.topic.title == "Trivia"
+        assert q.latest_revision.origin_ref == "trivia.gift.txt"
+        assert q.latest_revision.author.email == "ina@example.org"
+    again = studio_client.post("/studio/import/confirm", data={"token": token})
+    assert again.status_code == 409 and "already imported" in again.get_data(as_text=True)
+    with app.app_context():
+        assert state() == after
+    assert list((tmp_path / "imports").iterdir()) == []
+
+
+def test_someone_elses_or_a_made_up_token_imports_nothing(app, studio_client):
+    token = _token(_upload(studio_client, skip_unsupported="y").get_data(as_text=True))
+    other = flows.signed_in(app, "admin", "adam@example.org")
+    with app.app_context():
+        before = state()
+    for client, value in ((other, token), (studio_client, "x" * 32), (studio_client, "../etc/passwd"),
+                          (studio_client, "")):
+        response = client.post("/studio/import/confirm", data={"token": value})
+        assert response.status_code == 409, value
+    with app.app_context():
+        assert state() == before
+    assert studio_client.post("/studio/import/confirm", data={"token": token}).status_code == 302
+
+
+@pytest.mark.parametrize("fields, status, message", [
+    ({"fmt": "xls"}, 400, "Choose the file&#39;s format"),
+    ({"name": ""}, 400, "Choose a file to import."),
+    ({"data": b"<quiz><question type='truefalse'>", "fmt": "moodle-xml", "name": "x.xml"}, 400,
+     "x.xml could not be read as Moodle XML:"),
+    ({"data": b"\xff\xfe\x00bad"}, 400, "could not be read as GIFT"),
+    ({"data": b"::Broken:: Is it? {=yes ~no"}, 400, "could not be read as GIFT"),
+    ({"topic": "nope"}, 400, "That topic does not exist"),
+    ({"data": b" " * (MAX_FILE_BYTES + 1)}, 413, "larger than 5 MiB"),
+    ({"data": b" " * (MAX_FILE_BYTES + 100 * 1024)}, 413, "larger than 5 MiB"),
+], ids=["format", "no file", "malformed xml", "not utf-8", "broken gift", "topic", "over the file limit",
+        "over the body limit"])
+def test_bad_uploads_are_refused_with_a_message_and_write_nothing(app, studio_client, tmp_path,
+                                                                  fields, status, message):
+    with app.app_context():
+        before = state()
+    kwargs = {"data": fields.get("data", GIFT_FILE), "fmt": fields.get("fmt", "gift"),
+              "name": fields.get("name", "f.gift")}
+    extra = {"topic": fields["topic"]} if "topic" in fields else {}
+    response = _upload(studio_client, **kwargs, **extra)
+    html = response.get_data(as_text=True)
+    assert response.status_code == status, html[:2000]
+    assert message in html, html[:3000]
+    with app.app_context():
+        assert state() == before
+    assert not (tmp_path / "imports").exists() or list((tmp_path / "imports").iterdir()) == []
+
+
+def test_a_learner_may_not_send_a_large_body(app):
+    learner = flows.signed_in(app, "learner", "lee@example.org")
+    response = _upload(learner, b" " * 300 * 1024)
+    assert response.status_code == 413  # the ordinary limit: the upload limit is for bank editors
+    assert 'name="file"' not in response.get_data(as_text=True)  # nor is the form shown
+
+
+def test_the_import_form_needs_its_csrf_token(csrf_app, tmp_path):
+    csrf_app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
+    client = flows.signed_in(csrf_app, "instructor", "ina@example.org")
+    assert _upload(client).status_code == 400
+    assert client.post("/studio/import/confirm", data={"token": "x" * 32}).status_code == 400
+
+
+def test_a_confirm_refused_because_the_bank_changed_writes_nothing(app, studio_client):
+    token = _token(_upload(studio_client, skip_unsupported="y", topic="beta").get_data(as_text=True))
+    with app.app_context():
+        db.session.execute(db.update(Question).where(Question.topic_id == "beta")
+                           .values(topic_id="alpha"))
+        db.session.execute(db.delete(QuestionSet).where(QuestionSet.topic_id == "beta"))
+        db.session.execute(db.update(QuestionSet).values(draw_topics=None))
+        db.session.execute(db.delete(Topic).where(Topic.id == "beta"))
+        db.session.commit()
+        before = state()
+    response = studio_client.post("/studio/import/confirm", data={"token": token})
+    assert response.status_code == 409
+    assert "there is no topic" in response.get_data(as_text=True)
+    with app.app_context():
+        assert state() == before
+
+
+@pytest.mark.parametrize("fmt, disposition, media", [
+    ("moodle-xml", 'attachment; filename="iastm-bank.xml"', "application/xml"),
+    ("gift", 'attachment; filename="iastm-bank.gift.txt"', "text/plain; charset=utf-8"),
+])
+def test_the_bank_downloads_as_moodle_xml_and_gift(app, studio_client, fmt, disposition, media):
+    module = _format_module(fmt)
+    response = studio_client.get(f"/studio/export?format={fmt}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == disposition
+    assert response.headers["Content-Type"] == media
+    read = module.read(response.data)
+    with app.app_context():
+        expected = [x.bank_id for x in to_exchange() if not (fmt == "gift" and x.qtype == "ordering")]
+    assert [x.bank_id for x in read] == expected and expected
+    for page in ("/studio/", "/studio/questions"):
+        assert f"/studio/export?format={fmt}" in studio_client.get(page).get_data(as_text=True)
+
+
+def test_a_download_in_an_unknown_format_is_a_400(studio_client):
+    for query in ("", "?format=json", "?format=moodle-xml%00"):
+        assert studio_client.get(f"/studio/export{query}").status_code == 400

@@ -104,6 +104,7 @@ class ImportReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)        # (name, message)
     errors: list[tuple[str, str]] = field(default_factory=list)          # (name, message)
     to_map: int = 0  # drafts that still need a source, key points, explanation or feedback
+    details: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (type, topic title)
 
     @property
     def refused(self) -> bool:
@@ -328,6 +329,8 @@ def import_questions(questions: list[ExchangeQuestion], *, filename: str,
         report.created.append((qid, name))
     report.to_map = sum(p.incomplete for p in planned)
     titles = {tid: title for tid, title in bank.topics}
+    report.details = {p.question_id: (p.content["type"], titles.get(p.topic_key, p.topic_key[4:]))
+                      for p in planned}
     used = dict.fromkeys(p.topic_key for p in planned if not p.topic_key.startswith("new:"))
     report.topics_used = [(tid, titles[tid]) for tid in used]
     topic_taken = {tid for tid, _ in bank.topics}
