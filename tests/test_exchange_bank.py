@@ -397,6 +397,8 @@ def test_the_studio_maps_an_imported_draft_and_then_publishes_it(app):
                         data=form.data(source="soft-tissue", key_points=["kp-one"], action="save"))
     assert saved.status_code == 302, saved.get_data(as_text=True)
     assert client.get("/studio/questions/q-single/preview").status_code == 200
+    diff = client.get("/studio/questions/q-single/diff?a=1&b=2")
+    assert diff.status_code == 200 and "What is soft tissue?" in diff.get_data(as_text=True)
     published = client.post("/studio/questions/q-single/status", data={"action": "publish"})
     assert published.status_code == 302
     with app.app_context():
@@ -881,3 +883,58 @@ def test_the_bank_downloads_as_moodle_xml_and_gift(app, studio_client, fmt, disp
 def test_a_download_in_an_unknown_format_is_a_400(studio_client):
     for query in ("", "?format=json", "?format=moodle-xml%00"):
         assert studio_client.get(f"/studio/export{query}").status_code == 400
+
+
+def _statements_for(app, client, url: str) -> int:
+    from sqlalchemy import event
+
+    from .conftest import QueryCounter
+    counter = QueryCounter()
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return counter.count
+
+
+@pytest.mark.parametrize("url", ["/studio/export?format=moodle-xml", "/studio/export?format=gift",
+                                 "/studio/import"])
+def test_exchange_pages_cost_the_same_for_a_small_and_a_large_bank(tmp_path, url):
+    counts = []
+    for name, bank in (("small", bankgen.write_bank(tmp_path / "bank")), ("large", None)):
+        (tmp_path / name).mkdir()
+        app = make_app(tmp_path / name, bank)  # the small generated bank, or the shipped one
+        try:
+            client = flows.signed_in(app, "instructor", "ina@example.org")
+            client.get(url)  # warm up (the signed-in user's first lookups)
+            counts.append(_statements_for(app, client, url))
+        finally:
+            _teardown(app)
+    assert counts[0] == counts[1], counts
+
+
+def test_the_import_preview_costs_the_same_for_a_short_and_a_long_file(app, studio_client):
+    from sqlalchemy import event
+
+    from .conftest import QueryCounter
+
+    def gift(n: int) -> bytes:
+        return "\n\n".join(f"::Q{i}:: Question number {i}? {{=right # yes ~wrong # no}}"
+                           for i in range(n)).encode()
+
+    counts = []
+    for n in (2, 60):
+        counter = QueryCounter()
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            response = _upload(studio_client, gift(n))
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+        assert response.status_code == 200 and f"Import {n} questions" in response.get_data(as_text=True)
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts

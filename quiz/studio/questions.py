@@ -38,6 +38,7 @@ def _question_or_404(question_id: str) -> Question:
         db.select(Question).where(Question.id == question_id)
         .options(joinedload(Question.topic),
                  joinedload(Question.latest_revision).joinedload(QuestionRevision.author),
+                 joinedload(Question.latest_revision).selectinload(QuestionRevision.key_points),
                  joinedload(Question.current_revision))
     ).unique().first()
     if question is None:
