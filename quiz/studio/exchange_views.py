@@ -20,6 +20,7 @@ from ..exchange.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, export_file, re
 from ..exchange.model import MAX_FILE_BYTES, ExchangeError
 from ..extensions import db
 from ..models import Topic
+from ..qtypes import TYPES
 from ..web import allow_upload
 from . import bp
 from .questions import _bad, _checked_form
@@ -99,7 +100,7 @@ def _preview():
             filename=filename, fmt=fmt, topic=topic, skip_unsupported=skip,
             user_id=current_user.id, sha256=hashlib.sha256(data).hexdigest()))
     return render_template("studio/import_preview.html", report=report, token=token,
-                           fmt=FORMATS[fmt], form=StudioForm(), values=values,
+                           fmt=FORMATS[fmt], form=StudioForm(), values=values, types=TYPES,
                            confirmed=False), 422 if report.refused else 200
 
 
@@ -124,7 +125,7 @@ def import_confirm():
         if report.refused:  # the bank changed since the preview (a topic went, an id...)
             db.session.rollback()
             return render_template("studio/import_preview.html", report=report, token=None,
-                                   fmt=FORMATS[upload.fmt], form=StudioForm(), values={},
+                                   fmt=FORMATS[upload.fmt], form=StudioForm(), values={}, types=TYPES,
                                    confirmed=True), 409
         db.session.commit()
     except IntegrityError:
