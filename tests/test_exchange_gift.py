@@ -3,6 +3,7 @@ rule, write-then-read round trips, and the real Moodle file in ../shared/interop
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -238,6 +239,19 @@ def test_text_formats():
     assert default.prompt == "Tools *assist* the clinician."
 
 
+def test_simple_texts_skip_the_html_converter_and_come_out_the_same():
+    rng = random.Random(6)
+    pool = [chr(c) for c in range(0x250)] + ["中", "😀", "\u200b", "\xa0", " ", "  ", "\ufeff", "\u0301"]
+    samples = ["Fascia, muscles, tendons and ligaments", "It's (mostly) 50% right: see the article!"]
+    samples += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 14))) for _ in range(4000)]
+    simple = [s for s in samples if gift._is_simple(s)]
+    assert len(simple) > 1000 and samples[:2] == simple[:2]
+    for text in simple:
+        for fmt in ("html", "moodle_auto_format"):
+            assert gift._simple(text) == to_markdown(text, fmt), (text, fmt)
+    assert not gift._is_simple("a <b>b</b>") and not gift._is_simple("a *b*") and not gift._is_simple("a\nb")
+
+
 def test_answer_texts_inherit_the_question_format_unless_they_name_theirs():
     q = one("::fmt::[markdown]Pick.{=[html]<em>Jade</em>#[plain]*really*  ~**Steel**#fine}")
     assert [(c.text, c.feedback) for c in q.choices] == [("*Jade*", r"\*really\*"), ("**Steel**", "fine")]
@@ -434,9 +448,15 @@ def test_what_gift_cannot_hold_is_listed_and_left_out():
                               choices=[XChoice(str(i), 1 / 11) for i in range(11)])
     two_keys = ExchangeQuestion(name="two-keys", qtype="single", supported=True, prompt="Pick.",
                                 choices=[XChoice("a", 1.0), XChoice("b", 1.0)])
+    lone = ExchangeQuestion(name="lone", qtype="single", supported=True, prompt="Pick.",
+                            choices=[XChoice("a", 1.0)])
+    one_pair = ExchangeQuestion(name="one-pair", qtype="matching", supported=True, prompt="Match.",
+                                pairs=[XPair("a", "b")])
     kept = _sample()
-    everything = [ordering, *kept[:2], essay, eleven, *kept[2:], two_keys]
-    assert gift.unwritable(everything) == [ordering, essay, eleven, two_keys]
+    everything = [ordering, *kept[:2], essay, eleven, *kept[2:], two_keys, lone, one_pair]
+    assert gift.unwritable(everything) == [ordering, essay, eleven, two_keys, lone, one_pair]
+    assert "at least two choices" in gift.unwritable_reason(lone)
+    assert "at least two lines" in gift.unwritable_reason(one_pair)
     assert gift.unwritable_reason(ordering) == "GIFT has no ordering question type (use Moodle XML)"
     assert gift.unwritable_reason(essay) == "essay is not a question type of this app"
     assert "11 right choices" in gift.unwritable_reason(eleven)
@@ -444,6 +464,8 @@ def test_what_gift_cannot_hold_is_listed_and_left_out():
     assert gift.write(everything) == gift.write(kept)
     assert [q.name for q in gift.read(gift.write(everything))] == [
         "tf-bare", "tools-001", "basics-002: soft tissue", "tf-true", "tf-false", "match-1"]
+    one_pair.extra_options = ["c"]
+    assert gift.unwritable_reason(one_pair) is None
 
 
 def test_write_losses():

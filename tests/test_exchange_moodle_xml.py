@@ -34,11 +34,15 @@ def answer(fraction: str, body: str, feedback: str = "", fmt: str = "html") -> s
     return f'<answer fraction="{fraction}" format="{fmt}"><text><![CDATA[{body}]]></text>{fb}</answer>'
 
 
+SHUFFLED = "<shuffleanswers>1</shuffleanswers>"
+
+
 def multichoice(name: str, single: str, answers: list[str], extra: str = "",
-                prompt: str = "<p>Which reaction is normal right after IASTM?</p>") -> str:
+                prompt: str = "<p>Which reaction is normal right after IASTM?</p>",
+                shuffle: str = SHUFFLED) -> str:
     return (f'<question type="multichoice"><name><text>{name}</text></name>'
             f'{text("questiontext", prompt)}{text("generalfeedback", "")}'
-            f"<single>{single}</single>{extra}{''.join(answers)}</question>")
+            f"<single>{single}</single>{shuffle}{extra}{''.join(answers)}</question>")
 
 
 def one(data: bytes) -> ExchangeQuestion:
@@ -54,7 +58,7 @@ def test_single_choice_keeps_texts_fractions_feedback_and_explanation():
         '<question type="multichoice"><name><text>After the session</text></name>'
         + text("questiontext", "<p>What may a patient see <strong>straight after</strong> IASTM?</p>")
         + text("generalfeedback", "<p>Temporary redness is normal and closely monitored.</p>")
-        + "<single>true</single>"
+        + "<single>true</single>" + SHUFFLED
         + answer("100", "<p>Temporary redness</p>", "<p>Right: it passes.</p>")
         + answer("0", "Permanent scarring", "The article calls the reactions <em>temporary</em>.")
         + "</question>"))
@@ -116,6 +120,14 @@ def test_single_with_no_full_answer_or_two_full_answers_is_reported():
     assert two.warnings == ["2 answers are worth 100% (the app needs exactly one correct choice)"]
 
 
+def test_blank_answers_are_dropped_as_moodle_does():
+    q = one(quiz(multichoice("Blanks", "true", [answer("100", "Redness"), answer("0", ""),
+                                                answer("0", "  "), answer("0", "Rash")])))
+    assert [c.text for c in q.choices] == ["Redness", "Rash"]
+    o = one(quiz(ordering([answer("1", "Evaluate"), answer("2", ""), answer("3", "Treat")])))
+    assert o.steps == ["Evaluate", "Treat"]
+
+
 def test_a_fraction_that_is_no_number_is_refused_with_the_question_name():
     with pytest.raises(ExchangeError, match=r"question 'Broken': answer fraction 'lots' is not a number"):
         moodle_xml.read(quiz(multichoice("Broken", "true", [answer("lots", "Redness")])))
@@ -148,7 +160,8 @@ def test_plain_text_shows_exactly_as_written():
 def test_an_unknown_text_format_is_read_as_plain_and_reported():
     q = one(quiz('<question type="multichoice"><name><text>f</text></name>'
                  + text("questiontext", "Redness *passes*", "wiki_like")
-                 + "<single>true</single>" + answer("100", "a") + "</question>"))
+                 + "<single>true</single>" + SHUFFLED + answer("100", "a", fmt="wiki_like")
+                 + answer("0", "b", fmt="wiki_like") + "</question>"))
     assert q.prompt == r"Redness \*passes\*"
     assert q.warnings == ["text format 'wiki_like' is unknown here: read as plain text"]
 
@@ -261,6 +274,11 @@ def test_other_types_are_listed_by_name_and_type():
     assert all(q.prompt == "" and q.choices == [] for q in questions)
 
 
+def test_a_question_without_a_type_is_listed_as_unknown():
+    (q,) = moodle_xml.read(quiz("<question><name><text>Untyped</text></name></question>"))
+    assert (q.name, q.qtype, q.supported) == ("Untyped", "unknown", False)
+
+
 def test_own_fields_come_back_from_idnumber_and_tags():
     q = one(quiz(multichoice("Own", "true", [answer("100", "a"), answer("0", "b")], extra=(
         "<idnumber>reactions-001</idnumber><tags>"
@@ -282,8 +300,8 @@ def test_without_own_fields_they_stay_empty_and_a_bad_difficulty_is_reported():
 
 
 def test_moodle_defaults_are_not_reported():
-    q = one(quiz(multichoice("Defaults", "true", [answer("100", "a"), answer("0", "b")], extra=(
-        "<defaultgrade>1.0000000</defaultgrade><penalty>0.3333333</penalty>"
+    q = one(quiz(multichoice("Defaults", "true", [answer("100", "a"), answer("0", "b")], shuffle="", extra=(
+        "<defaultgrade>1.0000000</defaultgrade><penalty>0.33</penalty>"
         "<shuffleanswers>1</shuffleanswers><answernumbering>abc</answernumbering>"
         + text("correctfeedback", "<p>Your answer is correct.</p>")
         + text("partiallycorrectfeedback", "Your answer is partially correct.")
@@ -292,7 +310,7 @@ def test_moodle_defaults_are_not_reported():
 
 
 def test_settings_the_bank_does_not_hold_are_reported():
-    q = one(quiz(multichoice("Settings", "true", [answer("100", "a"), answer("0", "b")], extra=(
+    q = one(quiz(multichoice("Settings", "true", [answer("100", "a"), answer("0", "b")], shuffle="", extra=(
         "<defaultgrade>2</defaultgrade><penalty>0.5</penalty>"
         "<shuffleanswers>0</shuffleanswers><answernumbering>ABCD</answernumbering>"
         + text("correctfeedback", "Well done.") + text("incorrectfeedback", "Read the section again.")
@@ -307,6 +325,25 @@ def test_settings_the_bank_does_not_hold_are_reported():
         "feedback and the explanation",
         "2 hints dropped: the app has no hints",
     ]
+
+
+def test_a_multiple_choice_without_shuffleanswers_keeps_its_order_in_moodle():
+    q = one(quiz(multichoice("Fixed", "true", [answer("100", "a"), answer("0", "b")], shuffle="")))
+    assert q.warnings == ["the file keeps the answers in a fixed order: the app shuffles them"]
+    m = one(quiz('<question type="matching"><name><text>m</text></name>'
+                 '<subquestion><text>Fascia</text><answer><text>Soft tissue</text></answer></subquestion>'
+                 "</question>"))
+    assert m.warnings == []  # a matching question shuffles unless it says otherwise
+
+
+def test_texts_without_a_format_take_the_question_texts():
+    q = one(quiz('<question type="multichoice"><name><text>f</text></name>'
+                 '<questiontext format="plain_text"><text>Redness (normal)</text></questiontext>'
+                 "<generalfeedback><text>It passes.</text></generalfeedback><single>true</single>" + SHUFFLED
+                 + '<answer fraction="100"><text>Heat (normal)</text>'
+                 "<feedback><text>A *normal* reaction.</text></feedback></answer></question>"))
+    assert q.prompt == r"Redness \(normal\)" and q.explanation == r"It passes\."
+    assert q.choices == [XChoice(r"Heat \(normal\)", 1.0, r"A \*normal\* reaction\.")]
 
 
 def test_a_true_false_penalty_of_one_is_moodles_default():
@@ -458,6 +495,8 @@ def test_the_written_file_is_the_moodle_xml_moodle_imports():
     assert [a.get("fraction") for a in multiple.findall("answer")] == ["33.33333"] * 3 + ["-33.33333"]
     assert single.findall("answer")[1].findtext("feedback/text") == (
         "<p>Not among the normal reactions &amp; not covered.</p>")
+    assert b"<text><![CDATA[<p>Which may a patient see <strong>straight after</strong>" in (
+        moodle_xml.write(sample_questions()))
     assert [(a.findtext("text"), a.get("fraction")) for a in truefalse.findall("answer")] == [
         ("true", "0"), ("false", "100")]
     assert [(s.findtext("text"), s.findtext("answer/text")) for s in matching.findall("subquestion")] == [
@@ -492,6 +531,7 @@ def test_unsupported_questions_are_not_written_and_an_empty_category_is_the_cour
                                   choices=[XChoice("a", 1.0), XChoice("b", 0.0)])]
     data = moodle_xml.write(questions)
     assert b"An essay" not in data and b"$course$/X" not in data
+    assert data.count(b'<question type="category">') == 2 and b"<text>$course$/top</text>" in data
     back = moodle_xml.read(data)
     assert [(q.name, q.category) for q in back] == [
         ("Normal straight after", ["Reactions", "After a session"]), ("No topic", [])]
@@ -503,6 +543,20 @@ def test_a_slash_in_a_category_name_is_doubled_and_read_back():
     data = moodle_xml.write([q])
     assert b"<text>$course$/Tools//Materials/B</text>" in data
     assert moodle_xml.read(data)[0].category == ["Tools/Materials", "B"]
+
+
+def test_markup_characters_in_names_and_texts_survive():
+    q = ExchangeQuestion(name='Heat <b> & "redness"', qtype="single", supported=True,
+                         prompt="Is `<script>` & *heat* shown as text?", explanation="Yes: 1 < 2 & 3 > 2.",
+                         choices=[XChoice("A & B", 1.0, "<not a tag>"), XChoice("C", 0.0)])
+    data = moodle_xml.write([q])
+    assert b"<![CDATA[Heat <b> & \"redness\"]]>" in data  # as Moodle writes such texts
+    assert fromstring(data).findtext("question/questiontext/text") == (
+        "<p>Is <code>&lt;script&gt;</code> &amp; <em>heat</em> shown as text?</p>")
+    assert moodle_xml.read(data) == [q]
+    tricky = ExchangeQuestion(name="Ends ]]> here", qtype="single", supported=True, prompt="a ]]> b",
+                              choices=[XChoice("x", 1.0), XChoice("y", 0.0)])
+    assert moodle_xml.read(moodle_xml.write([tricky])) == [tricky]
 
 
 def test_pair_feedback_is_lost_on_the_way_out():
@@ -552,6 +606,13 @@ def test_the_shipped_bank_round_trips_with_no_warnings():
     back = moodle_xml.read(moodle_xml.write(questions))
     for before, after in zip(questions, back, strict=True):
         assert after == before, before.name
+
+
+def test_the_shipped_banks_tags_fit_moodles_tag_length():
+    """Moodle cuts a tag at 50 characters (TAG_MAX_LENGTH), which would garble a key point id."""
+    root = fromstring(moodle_xml.write(_bank_exchange_questions()))
+    tags = [t.text for t in root.iter("text") if t.text and t.text.startswith("iastm:")]
+    assert tags and max(len(t) for t in tags) <= moodle_xml.MOODLE_TAG_MAX
 
 
 # --- the real Moodle files (../shared/interop) ---------------------------------------------------

@@ -186,7 +186,23 @@ def _with_format(text: str, default: str) -> tuple[str, str]:
 
 def _markdown(text: str, default: str) -> tuple[str, str]:
     raw, fmt = _with_format(text.strip(), default)
+    if fmt in ("html", "moodle_auto_format") and _is_simple(raw):
+        return _simple(raw), fmt
     return to_markdown(raw, fmt), fmt
+
+
+# Most answers and feedback are one line of text with nothing HTML or Markdown would read:
+# converting those through the HTML parser changes nothing but the spaces, and costs most of
+# a large file's reading time. tests/test_exchange_gift.py checks they come out the same.
+_NOT_SIMPLE = frozenset("<>&*_\\")
+
+
+def _is_simple(text: str) -> bool:
+    return text.isprintable() and _NOT_SIMPLE.isdisjoint(text)
+
+
+def _simple(text: str) -> str:
+    return re.sub(" +", " ", text).strip()
 
 
 def _read_question(text: str, where: str, first_line: int) -> ExchangeQuestion:
@@ -258,6 +274,7 @@ def _check_braces(text: str, where: str, first_line: int) -> None:
 def _default_name(prompt: str) -> str:
     """Moodle names an unnamed question after the start of its text."""
     plain = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(render_markdown(prompt)))).split())
+    plain = plain or " ".join(prompt.split())  # a text that renders as nothing (a rule, say)
     if len(plain) <= 80:
         return plain
     cut = plain[:77]
@@ -417,6 +434,10 @@ def unwritable_reason(question: ExchangeQuestion) -> str | None:
         return f"{question.qtype} is not a question type of this app"
     if question.qtype == "ordering":
         return "GIFT has no ordering question type (use Moodle XML)"
+    if not question.prompt.strip():
+        return "a question with no text"
+    if question.qtype in ("single", "multiple") and len(question.choices) < 2:
+        return "a multiple-choice question needs at least two choices"
     if question.qtype in ("single", "true_false"):
         right = [c for c in question.choices if abs(c.fraction - 1) < _TOLERANCE]
         if len(right) != 1:
@@ -431,7 +452,9 @@ def unwritable_reason(question: ExchangeQuestion) -> str | None:
                     f"with 1 to 10 or 20 right choices")
         return None
     if question.qtype == "matching":
-        return None if question.pairs else "a matching question with no items"
+        if not question.pairs or len(question.pairs) + len(question.extra_options) < 2:
+            return "a matching question needs an item and at least two lines"
+        return None
     return f"GIFT has no {question.qtype} question type"
 
 
@@ -467,7 +490,9 @@ def write(questions: Iterable[ExchangeQuestion]) -> bytes:
 
 
 def _category_line(path: list[str]) -> str:
-    names = [name.replace("/", "//") for name in path]
+    # Moodle reads the line with GIFT's escapes but writes it as is: only a backslash needs
+    # doubling (and a slash inside a name is "//"); a line break cannot be in a category.
+    names = [" ".join(name.replace("\\", "\\\\").replace("/", "//").split()) for name in path]
     if names and names[0] == "top":
         names.insert(0, "top")  # "top" first is Moodle's own top category: keep a real one
     return "/".join(["$course$", *names])

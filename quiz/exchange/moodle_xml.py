@@ -37,6 +37,7 @@ from .text import to_html, to_markdown
 SUPPORTED = {"multichoice", "truefalse", "matching", "ordering"}
 CONTEXTS = ("$course$", "$system$", "$module$", "$cat$", "$coursecategory$")
 TAG_PREFIX = "iastm:"
+MOODLE_TAG_MAX = 50  # Moodle cuts longer tags (TAG_MAX_LENGTH): key point ids up to 34 characters fit
 DIFFICULTIES = ("easy", "medium", "hard")
 # Moodle's format attribute names -> quiz.exchange.text's.
 _FORMATS = {"html": "html", "moodle_auto_format": "moodle_auto_format", "plain_text": "plain",
@@ -169,12 +170,15 @@ class _Reader:
         self.qtype = qtype
         self.name = name
         self.warnings: list[str] = []
+        # Moodle's rule: a text without a format has the question text's (html if none).
+        questiontext = element.find("questiontext")
+        self.default_format = (questiontext.get("format") if questiontext is not None else None) or "html"
 
-    def markdown(self, element: Any, default_format: str = "html") -> str:
+    def markdown(self, element: Any) -> str:
         if element is None:
             return ""
         raw = _text_of(element)
-        given = (element.get("format") or default_format).strip().lower()
+        given = (element.get("format") or self.default_format).strip().lower()
         fmt = _FORMATS.get(given)
         if fmt is None:
             self.warnings.append(f"text format {given!r} is unknown here: read as plain text")
@@ -227,7 +231,7 @@ def _read_question(element: Any, qtype: str, category: list[str], number: int) -
         _read_ordering(reader, question)
     _read_own_fields(reader, question)
     _report_settings(reader)
-    question.warnings = reader.warnings
+    question.warnings = list(dict.fromkeys(reader.warnings))  # each once, in the order found
     return question
 
 
@@ -248,6 +252,8 @@ def _truthy(value: str) -> bool:
 def _read_choices(reader: _Reader) -> list[XChoice]:
     choices = []
     for answer in reader.element.findall("answer"):
+        if not _text_of(answer):
+            continue  # Moodle drops blank answers too
         choices.append(XChoice(text=reader.markdown(answer), fraction=reader.fraction(answer),
                                feedback=reader.markdown(answer.find("feedback"))))
     return choices
@@ -346,7 +352,8 @@ def _read_matching(reader: _Reader, question: ExchangeQuestion) -> None:
 
 def _read_ordering(reader: _Reader, question: ExchangeQuestion) -> None:
     steps = []
-    for index, answer in enumerate(reader.element.findall("answer")):
+    answers = [a for a in reader.element.findall("answer") if _text_of(a)]  # blanks dropped, as Moodle does
+    for index, answer in enumerate(answers):
         steps.append((reader.fraction(answer, percent=False), index, reader.markdown(answer),
                       reader.markdown(answer.find("feedback"))))
     ordered = sorted(steps)  # fraction = position; ties keep the file's order
@@ -410,10 +417,10 @@ def _report_settings(reader: _Reader) -> None:
     penalty = reader.child("penalty")
     default_penalty = _DEFAULT_PENALTY.get(reader.qtype, 0.3333333)
     value = _number(penalty) if penalty else None
-    if value is not None and abs(value - default_penalty) > 1e-4:
+    if value is not None and abs(value - default_penalty) > 0.005:  # Moodle's own tolerance
         warn(f"penalty {penalty} for each try: the app has one try per attempt and no penalty")
-    shuffle = reader.child("shuffleanswers")
-    if shuffle and not _truthy(shuffle):
+    shuffle = reader.child("shuffleanswers") or ("1" if reader.qtype == "matching" else "0")
+    if reader.qtype in ("multichoice", "matching") and not _truthy(shuffle):  # Moodle's defaults
         warn("the file keeps the answers in a fixed order: the app shuffles them")
     lost = []
     for tag, default in _DEFAULT_COMBINED.items():
@@ -451,7 +458,7 @@ def write(questions: Iterable[ExchangeQuestion]) -> bytes:
     for question in questions:
         if not question.supported:
             continue
-        if question.category != current:
+        if question.category != current and (current is not None or question.category):
             current = list(question.category)
             out += _category(current)
         out += _question(question)
@@ -460,12 +467,18 @@ def write(questions: Iterable[ExchangeQuestion]) -> bytes:
 
 
 def _esc(text: str) -> str:
-    return _XML_INVALID.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Element text: as is when plain, else in CDATA as Moodle writes it (a `]]>` inside is split
+    across two sections). Characters XML cannot hold are dropped."""
+    text = _XML_INVALID.sub("", text)
+    if not any(c in text for c in "<>&"):
+        return text
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def category_path(names: list[str]) -> str:
-    """["A", "B/C"] -> `$course$/A/B//C`."""
-    return "/".join(["$course$", *(name.replace("/", "//") for name in names)])
+    """["A", "B/C"] -> `$course$/A/B//C`; [] (after questions with a category) -> `$course$/top`,
+    the course's top category, which reads back as []."""
+    return "/".join(["$course$", *(name.replace("/", "//") for name in names or ["top"])])
 
 
 def _category(names: list[str]) -> list[str]:
