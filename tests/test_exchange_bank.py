@@ -263,6 +263,27 @@ def test_no_category_goes_to_the_imported_questions_topic(app):
                                                                      "Imported questions")]
 
 
+def test_an_unsupported_questions_reason_from_the_reader_is_shown(app):
+    with app.app_context():
+        odd = ExchangeQuestion(name="two right", qtype="multichoice", supported=False,
+                               warnings=["a single-answer question with 2 answers weighted 100%"])
+        report = import_questions([odd], filename="f")
+        assert report.errors == [("two right", "type multichoice is not supported here (a single-answer "
+                                               "question with 2 answers weighted 100%): nothing is "
+                                               "imported (skip such questions to import the rest)")]
+        report = import_questions([odd, essay()], filename="f", skip_unsupported=True, dry_run=True)
+        assert report.skipped == [("two right", "multichoice"), ("Q essay", "essay")]
+        assert report.warnings == [("two right", "a single-answer question with 2 answers weighted 100%")]
+
+
+def test_blank_category_elements_are_passed_over(app):
+    with app.app_context():
+        report = import_questions([single(category=["Alpha topic", " "]), single("b", category=[""])],
+                                  filename="f", dry_run=True)
+        assert report.details["q-single"][1] == "Alpha topic"
+        assert report.details["b"][1] == "Imported questions"
+
+
 def test_a_category_that_is_no_valid_topic_title_refuses(app):
     with app.app_context():
         before = state()

@@ -280,11 +280,16 @@ def import_questions(questions: list[ExchangeQuestion], *, filename: str,
     for index, x in enumerate(questions):
         name = _shown_name(x, index)
         if not x.supported or x.qtype not in {t.value for t in QuestionTypeName}:
+            # The reader's reason, where it is more than "no such type" (a single-answer
+            # question with two right answers is Moodle's, not ours).
+            why = [w for w in x.warnings if not w.endswith("this app has no such question type")]
             if skip_unsupported:
                 report.skipped.append((name, x.qtype))
+                report.warnings += [(name, w) for w in why]
             else:
-                report.errors.append((name, f"type {x.qtype} is not supported here: nothing is "
-                                            "imported (skip such questions to import the rest)"))
+                reason = f" ({'; '.join(why)})" if why else ""
+                report.errors.append((name, f"type {x.qtype} is not supported here{reason}: nothing "
+                                            "is imported (skip such questions to import the rest)"))
             continue
         warn = list(x.warnings)
         data, problems = _data(x)
@@ -316,7 +321,8 @@ def import_questions(questions: list[ExchangeQuestion], *, filename: str,
         if forced is not None:
             topic_key = forced
         else:
-            title = " ".join((x.category[-1] if x.category else DEFAULT_TOPIC_TITLE).split())
+            named = [c for c in x.category if c.strip()]
+            title = " ".join((named[-1] if named else DEFAULT_TOPIC_TITLE).split())
             topic_key = bank.find_topic(title) or f"new:{title}"
             if topic_key.startswith("new:"):
                 problems = validate_topic({"id": "new", "title": title})
