@@ -19,10 +19,12 @@ from .bank.export import export_bank, write_bank_files
 from .bank.lint import lint_bank
 from .bank.loader import import_bank
 from .bank.revisions import refresh_lint
+from .exchange.model import MAX_FILE_BYTES, ExchangeError
 from .extensions import db
 from .models import Question, QuestionRevision, User
 from .vocab import Role
 
+EXCHANGE_FORMATS = ("moodle-xml", "gift")  # quiz/exchange/formats.py FORMATS
 bank_cli = AppGroup("bank", help="Check, import and export the question bank.")
 users_cli = AppGroup("users", help="Manage accounts.")
 progress_cli = AppGroup("progress", help="Maintain the progress summaries.")
@@ -113,16 +115,78 @@ _IMPORT_HELP = """Import bank files (default: the shipped bank) without undoing 
     only with --retire-missing. Sections, topics, key points and sets follow the same rule.
     All or nothing: a bank with any error imports nothing (non-zero exit).
     """
+_IMPORT_HELP_EXCHANGE = """
+    With --format moodle-xml|gift, PATH is one exchange file: its questions arrive as drafts
+    (never served) without source section or key points unless the file carries this bank's
+    own (an export of it), in the topic of their category (--topic: one topic for all). All
+    or nothing: a question type this app lacks refuses the whole file unless
+    --skip-unsupported; a question that fails the bank's checks refuses it too.
+    """
 
 
-@bank_cli.command("import", help=_IMPORT_HELP)
+@bank_cli.command("import", help=_IMPORT_HELP + _IMPORT_HELP_EXCHANGE)
 @click.argument("path", required=False)
+@click.option("--format", "fmt", type=click.Choice(EXCHANGE_FORMATS), default=None,
+              help="PATH is one Moodle XML or GIFT file: import its questions as drafts.")
+@click.option("--topic", default=None,
+              help="With --format: put every question in this topic (id or title).")
+@click.option("--skip-unsupported", is_flag=True,
+              help="With --format: skip question types this app lacks instead of refusing.")
 @click.option("--overwrite", is_flag=True, help="Let the files win over browser edits.")
 @click.option("--retire-missing", is_flag=True,
               help="Retire questions (and deactivate sets) that are not in the files.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
-def bank_import(path: str | None, overwrite: bool, retire_missing: bool, dry_run: bool) -> None:
+def bank_import(path: str | None, fmt: str | None, topic: str | None, skip_unsupported: bool,
+                overwrite: bool, retire_missing: bool, dry_run: bool) -> None:
+    if fmt is not None:
+        if overwrite or retire_missing:
+            _fail("--overwrite and --retire-missing apply to bank folders, not to --format files.")
+        if not path:
+            _fail(f"--format {fmt} needs the FILE to import.")
+        _exchange_import(path, fmt, topic=topic, skip_unsupported=skip_unsupported,
+                         dry_run=dry_run)
+        return
+    if topic is not None or skip_unsupported:
+        _fail("--topic and --skip-unsupported apply to --format moodle-xml|gift files.")
     _import(path, overwrite=overwrite, retire_missing=retire_missing, dry_run=dry_run)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _exchange_import(path: str, fmt: str, *, topic: str | None, skip_unsupported: bool,
+                     dry_run: bool) -> None:
+    from .exchange import bank as exchange_bank
+    from .exchange.formats import read_file
+
+    source = Path(path)
+    if not source.is_file():
+        _fail(f"{path} is not a file.")
+    if source.stat().st_size > MAX_FILE_BYTES:
+        _fail(f"{source.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: nothing imported.",
+              1)
+    try:
+        questions = read_file(source.read_bytes(), fmt)
+    except ExchangeError as exc:
+        _fail(f"{source.name}: {exc}; nothing imported.", 1)
+    try:
+        report = exchange_bank.import_questions(
+            questions, filename=source.name, topic_id=topic, skip_unsupported=skip_unsupported,
+            dry_run=dry_run)
+        if report.written:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        raise
+    for line in report.lines():
+        click.echo(line, err=line.startswith("error:"))
+    click.echo(report.summary(), err=report.refused)
+    if report.refused:
+        sys.exit(1)
 
 
 @bank_cli.command("load", help="The same as `bank import` (kept for old scripts).")
@@ -147,8 +211,8 @@ def bank_lint_refresh() -> None:
 
 
 @bank_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml", *EXCHANGE_FORMATS]),
+              default="json", show_default=True)
 @click.argument("output", default="-")
 def bank_export(fmt: str, output: str) -> None:
     """Write the bank: published questions at their current revision, active sets, every
@@ -156,8 +220,26 @@ def bank_export(fmt: str, output: str) -> None:
 
     json: to OUTPUT, a file or - for standard output. yaml: bank files (the layout of
     question_bank/) in the folder OUTPUT, which must be new or empty; `bank import OUTPUT`
-    then reports nothing changed.
+    then reports nothing changed. moodle-xml, gift: the published questions as one Moodle
+    XML or GIFT file (OUTPUT or -), categories = topic titles; what the format cannot hold
+    is listed (GIFT has no ordering questions: they are left out).
     """
+    if fmt in EXCHANGE_FORMATS:
+        from .exchange.formats import export_file
+        try:
+            data, left_out, losses = export_file(fmt)
+        except ExchangeError as exc:
+            _fail(f"{exc}; nothing written.", 1)
+        for qid, reason in left_out:
+            click.echo(f"left out: {qid}: {reason}", err=True)
+        for qid, loss in losses:
+            click.echo(f"loses: {qid}: {loss}", err=True)
+        with click.open_file(output, "wb") as out:
+            out.write(data)
+        if output != "-":
+            click.echo(f"Wrote {fmt} to {output}" + (f"; {len(left_out)} question(s) left out."
+                                                      if left_out else "."))
+        return
     if fmt == "yaml":
         root = Path(output)
         if output == "-" or (root.exists() and (not root.is_dir() or any(root.iterdir()))):

@@ -29,6 +29,16 @@ REQUEST_LIMITS = {
 }
 
 
+# Endpoints that take a file upload larger than MAX_CONTENT_LENGTH: endpoint -> (limit in
+# bytes, who may send that much: a function of the current user). Anyone else keeps the
+# ordinary limit, so a stranger cannot make the app read a large body.
+UPLOAD_LIMITS: dict[str, tuple[int, Callable[[object], bool]]] = {}
+
+
+def allow_upload(endpoint: str, limit: int, who: Callable[[object], bool]) -> None:
+    UPLOAD_LIMITS[endpoint] = (limit, who)
+
+
 class IdConverter(BaseConverter):
     """`<id:name>`: a database id, 1 to MAX_ID in ASCII digits; anything else is a 404.
 
@@ -101,6 +111,11 @@ def register_request_checks(app: Flask) -> None:
 
     @app.before_request
     def check_request():
+        upload = UPLOAD_LIMITS.get(request.endpoint or "")
+        if upload is not None and request.method == "POST":
+            from flask_login import current_user
+            if upload[1](current_user):
+                request.max_content_length = upload[0]
         sources = [request.args] if request.query_string else []
         if request.headers.get("Content-Type"):  # without one there is no form to parse
             form = request.form  # parsing enforces MAX_CONTENT_LENGTH and MAX_FORM_MEMORY_SIZE

@@ -335,6 +335,22 @@ ROUTES: list[Route] = [
     Route("GET", "/studio/audit?entity=planet&actor=nobody&since=yesterday&until=13/13&page=x",
           expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("POST", "/studio/audit", expect(everyone=NOT_ALLOWED)),
+    # Studio: Moodle XML / GIFT import (preview, confirm) and download
+    Route("GET", "/studio/import", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("POST", "/studio/import", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD),
+          data={"format": "gift"}),  # no file
+    Route("POST", "/studio/import", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD),
+          data={"format": "xls"}),
+    Route("PUT", "/studio/import", expect(everyone=NOT_ALLOWED)),
+    Route("POST", "/studio/import/confirm", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=409),
+          data={"token": "x" * 32}),  # no such upload
+    Route("GET", "/studio/import/confirm", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/studio/export?format=moodle-xml",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("GET", "/studio/export?format=gift", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("GET", "/studio/export?format=pdf", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD)),
+    Route("GET", "/studio/export", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD)),
+    Route("POST", "/studio/export", expect(everyone=NOT_ALLOWED)),
     # Studio: topics, key points, sets
     # (edit POSTs: without `version` 400; with a wrong one 409; with the row's own, saved;
     # 422: the bank's validator refuses the values)

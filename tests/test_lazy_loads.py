@@ -74,6 +74,10 @@ PAGES = [
     ("staff", "/studio/questions/new?type=matching"),
     ("staff", "/studio/questions/alpha-004/edit"),
     ("staff", "/studio/questions/alpha-004/preview"),
+    ("staff", "/studio/questions/alpha-004"),
+    ("staff", "/studio/import"),
+    ("staff", "/studio/export?format=moodle-xml"),
+    ("staff", "/studio/export?format=gift"),
 ]
 
 

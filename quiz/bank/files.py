@@ -294,6 +294,43 @@ def validate_question(
     return problems
 
 
+_FEEDBACK_FIELD = re.compile(r"(choices|pairs|steps)\[\d+\]\.feedback")
+_EMPTY = "is missing or empty"
+
+
+def validate_draft(
+    question: dict[str, Any], section_ids: set[str], key_point_ids: set[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`validate_question` for a draft imported from another tool (quiz/exchange/bank.py):
+    (problems, incomplete). A draft may still lack what only an instructor can give it: its
+    source section (None), key points (an empty list), explanation and per-answer feedback
+    (empty text). Those problems are `incomplete`: the draft is saved and publishing refuses
+    it until they are filled in (quiz.bank.revisions.publish_blockers). Every other problem
+    is in `problems`, as for any bank question."""
+    problems, incomplete = [], []
+    for fld, message in validate_question(question, section_ids, key_point_ids):
+        missing = (
+            (fld == "source" and question.get("source") is None)
+            or (fld == "key_points" and question.get("key_points") == [])
+            or (message == _EMPTY and (fld == "explanation" or _FEEDBACK_FIELD.fullmatch(fld))
+                and _is_blank_at(question, fld))
+        )
+        (incomplete if missing else problems).append((fld, message))
+    return problems, incomplete
+
+
+def _is_blank_at(question: dict[str, Any], fld: str) -> bool:
+    """Whether the text at a field path ("explanation", "choices[2].feedback") is "" (not
+    merely invalid)."""
+    if fld == "explanation":
+        return question.get("explanation") == ""
+    head, _, rest = fld.partition("[")
+    index = int(rest.partition("]")[0])
+    entries = question.get(head)
+    return (isinstance(entries, list) and index < len(entries)
+            and isinstance(entries[index], dict) and entries[index].get("feedback") == "")
+
+
 # --- one entry of key_points.yaml, topics.yaml or sets.yaml ---------------------------------
 # Each returns the entry's problems as (field, message) pairs; the bank reader adds the file
 # and the id, the studio shows them next to its form's fields. An entry is a mapping as the

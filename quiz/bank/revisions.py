@@ -191,10 +191,39 @@ def publish(question: Question, actor: User | None) -> None:
     if (question.status == QuestionStatus.PUBLISHED
             and question.current_revision_id == question.latest_revision_id):
         raise StatusError(f"Question {question.id} is already published at its latest revision.")
+    blockers = publish_blockers(question.latest_revision)
+    if blockers:
+        raise StatusError(f"Question {question.id} cannot be published yet: "
+                          f"{'; '.join(blockers)}. Edit it to add them, then publish.")
     question.current_revision_id = question.latest_revision_id
     question.current_revision = question.latest_revision
     number = question.latest_revision.number
     _status(question, actor, "publish", QuestionStatus.PUBLISHED, f"Published revision {number}")
+
+
+_ENTRY_LABELS = {"choices": "choice", "pairs": "item", "steps": "step"}
+
+
+def publish_blockers(revision: QuestionRevision) -> list[str]:
+    """What a revision still lacks before learners may be served it: a draft imported from
+    another tool (quiz/exchange/bank.py) arrives without a source section or key points,
+    and without an explanation or per-answer feedback where the file had none. Empty for
+    every revision the bank files or the studio editor made (their validator requires all)."""
+    missing = []
+    if revision.source_id is None:
+        missing.append("choose its source section")
+    if not revision.key_points:
+        missing.append("choose its key points")
+    if not (revision.explanation or "").strip():
+        missing.append("write its explanation")
+    for kind, label in _ENTRY_LABELS.items():
+        blank = [str(i + 1) for i, entry in enumerate((revision.data or {}).get(kind) or [])
+                 if isinstance(entry, dict) and "feedback" in entry
+                 and not str(entry["feedback"] or "").strip()]
+        if blank:
+            plural = "s" if len(blank) > 1 else ""
+            missing.append(f"write the feedback of {label}{plural} {', '.join(blank)}")
+    return missing
 
 
 def unpublish(question: Question, actor: User | None) -> None:

@@ -141,7 +141,9 @@ class QuestionRevision(db.Model):
     scenario: Mapped[bool] = mapped_column(Boolean, default=False)
     prompt: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)
-    source_id: Mapped[str] = mapped_column(ForeignKey("section.id"))
+    # The article section it tests; NULL only for a draft imported from another tool (Moodle
+    # XML, GIFT) until an instructor maps it: publishing refuses a revision without one.
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("section.id"))
     # Type-specific answer data (choices, options and pairs, or steps), as in the bank file.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -160,7 +162,7 @@ class QuestionRevision(db.Model):
 
     question: Mapped[Question] = relationship(foreign_keys=[question_id])
     author: Mapped[User | None] = relationship()
-    source: Mapped[Section] = relationship()
+    source: Mapped[Section | None] = relationship()
     key_points: Mapped[list[KeyPoint]] = relationship(
         secondary="revision_key_point", order_by="KeyPoint.position"
     )

@@ -8,7 +8,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..bank.revisions import StatusError, restore_revision
+from ..bank.revisions import StatusError, publish_blockers, restore_revision
 from ..extensions import db
 from ..models import Question, QuestionRevision
 from ..qtypes import TYPES
@@ -38,6 +38,7 @@ def _question_or_404(question_id: str) -> Question:
         db.select(Question).where(Question.id == question_id)
         .options(joinedload(Question.topic),
                  joinedload(Question.latest_revision).joinedload(QuestionRevision.author),
+                 joinedload(Question.latest_revision).selectinload(QuestionRevision.key_points),
                  joinedload(Question.current_revision))
     ).unique().first()
     if question is None:
@@ -113,7 +114,11 @@ def bulk():
 # --- one question -------------------------------------------------------------------------
 
 def _question_page(question: Question, status: int = 200):
-    return render_template("studio/question.html", question=question,
+    # What an imported draft still lacks before it can be published (its key points are
+    # loaded here, in the view, not lazily by the template).
+    blockers = (publish_blockers(question.latest_revision)
+                if question.latest_revision is not None else [])
+    return render_template("studio/question.html", question=question, blockers=blockers,
                            available=actions.available(question), form=StudioForm()), status
 
 

@@ -208,7 +208,7 @@ def preview(question_id: str):
             action=url_for("studio.preview", question_id=question_id,
                            rev=revision.number) + "#preview",
             prompt=revision.prompt, explanation=revision.explanation,
-            source_title=revision.source.title,
+            source_title=revision.source.title if revision.source else "",
             key_points=[kp.text for kp in revision.key_points])
     except EditorError as exc:
         return _refused(str(exc))
