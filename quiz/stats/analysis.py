@@ -18,13 +18,14 @@ The building blocks, each a CTE:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, true
+from sqlalchemy import and_, case, func, literal_column, text, true
 
 from ..extensions import db
 from ..models import (
@@ -64,6 +65,25 @@ _att = Attempt.__table__
 _rev = QuestionRevision.__table__
 
 
+def _without_jit(fn):
+    """Run fn with PostgreSQL's JIT compilation off (SET jit = off ... RESET jit: two more
+    statements). These statements' cost estimates are far above jit_above_cost, so
+    PostgreSQL would spend seconds compiling expressions of queries that run in a fraction
+    of that (benchmarks/bench_stats.py). If fn raises inside a transaction, its rollback
+    undoes the SET; in autocommit the connection keeps jit off, which does no harm."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if db.engine.dialect.name != "postgresql":
+            return fn(*args, **kwargs)
+        db.session.execute(text("SET jit = off"))
+        result = fn(*args, **kwargs)
+        db.session.execute(text("RESET jit"))
+        return result
+
+    return wrapper
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
@@ -72,20 +92,22 @@ def _day_start(day: date) -> datetime:
 
 
 def _selected(selection: Selection, set_id: str | None = None):
-    """CTE `sel` (id, user_id, set_id): the submitted attempts the selection picks.
+    """CTE `sel` (id, user_id, set_id, points): the submitted attempts the selection picks.
 
     FIRST and LAST rank each learner's attempts at each set by (submitted_at, id) among those
     submitted up to `until` (inclusive, UTC days); `since` then filters. So FIRST is a
     learner's very first attempt (counted if it falls in the range) and LAST the last one as
-    of `until`."""
+    of `until`. `points` is the attempt total as submit stored it: the sum of its item
+    scores, unrounded."""
     conds = [_att.c.status == AttemptStatus.SUBMITTED]
     if set_id is not None:
         conds.append(_att.c.set_id == set_id)
     if selection.until is not None:
         conds.append(_att.c.submitted_at < _day_start(selection.until + timedelta(days=1)))
     since = _day_start(selection.since) if selection.since is not None else None
+    cols = (_att.c.id, _att.c.user_id, _att.c.set_id, func.coalesce(_att.c.points, 0.0).label("points"))
     if selection.attempts == AttemptChoice.ALL:
-        stmt = db.select(_att.c.id, _att.c.user_id, _att.c.set_id).where(*conds)
+        stmt = db.select(*cols).where(*conds)
         if since is not None:
             stmt = stmt.where(_att.c.submitted_at >= since)
         return stmt.cte("sel")
@@ -94,107 +116,144 @@ def _selected(selection: Selection, set_id: str | None = None):
     else:
         order = (_att.c.submitted_at.desc(), _att.c.id.desc())
     ranked = (
-        db.select(_att.c.id, _att.c.user_id, _att.c.set_id, _att.c.submitted_at,
+        db.select(*cols, _att.c.submitted_at,
                   func.row_number().over(partition_by=(_att.c.user_id, _att.c.set_id),
                                          order_by=order).label("rn"))
         .where(*conds)
         .subquery("ranked_attempts")
     )
-    stmt = db.select(ranked.c.id, ranked.c.user_id, ranked.c.set_id).where(ranked.c.rn == 1)
+    stmt = db.select(ranked.c.id, ranked.c.user_id, ranked.c.set_id, ranked.c.points).where(ranked.c.rn == 1)
     if since is not None:
         stmt = stmt.where(ranked.c.submitted_at >= since)
     return stmt.cte("sel")
 
 
-def _totals(sel, restrict=None):
-    """CTE `totals` (attempt_id, k, total): item count and sum of item scores per attempt,
-    for the selected attempts (only those holding a response of `restrict`, a CTE with an
-    attempt_id column, when given)."""
-    aq = _aq.alias("aq_all")
-    stmt = (
-        db.select(aq.c.attempt_id, func.count().label("k"),
-                  func.sum(func.coalesce(aq.c.score, 0.0)).label("total"))
-        .join(sel, sel.c.id == aq.c.attempt_id)
+def _item_counts(attempt_ids):
+    """Subquery (attempt_id, k): the number of items of each attempt in `attempt_ids` (a
+    select of ids); an index-only count on attempt_question (attempt_id, position)."""
+    aq = _aq.alias("aq_count")
+    return (
+        db.select(aq.c.attempt_id, func.count().label("k"))
+        .where(aq.c.attempt_id.in_(attempt_ids))
         .group_by(aq.c.attempt_id)
+        .subquery("item_counts")
     )
-    if restrict is not None:
-        stmt = stmt.where(aq.c.attempt_id.in_(db.select(restrict.c.attempt_id)))
-    return stmt.cte("totals")
 
 
 def _responses(sel, where=None, answers: bool = False):
-    """CTE `resp`: one row per selected item (x, rest, ...), optionally only `where`."""
+    """CTE `resp`: one row per selected item: attempt_id, revision_id, question_id,
+    position, x, user_id, set_id (, answer), rest. `where(table)`: only the items of that
+    attempt_question alias it accepts (the others still count in each attempt's total)."""
     x = func.coalesce(_aq.c.score, 0.0)
     cols = [_aq.c.attempt_id, _aq.c.revision_id, _aq.c.question_id, _aq.c.position,
             x.label("x"), sel.c.user_id, sel.c.set_id]
     if answers:
         cols.append(_aq.c.answer)
-    target = db.select(*cols).join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
+    stmt = db.select(*cols).join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
     if where is None:
-        target = target.cte("target")
-        totals = _totals(sel)
+        counts = _item_counts(db.select(sel.c.id))
+        stmt = stmt.join(counts, counts.c.attempt_id == _aq.c.attempt_id)
     else:
-        target = target.where(where).cte("target")
-        totals = _totals(sel, target)
-    rest = case((totals.c.k > 1, (totals.c.total - target.c.x) / (totals.c.k - 1)), else_=None)
-    return (
-        db.select(*target.c, rest.label("rest"))
-        .join_from(target, totals, totals.c.attempt_id == target.c.attempt_id)
-        .cte("resp")
-    )
+        inner = _aq.alias("aq_where")
+        counts = _item_counts(db.select(inner.c.attempt_id).where(where(inner)))
+        stmt = stmt.join(counts, counts.c.attempt_id == _aq.c.attempt_id).where(where(_aq))
+    k = counts.c.k
+    rest = case((k > 1, (sel.c.points - x) / (k - 1)), else_=None)
+    return stmt.add_columns(rest.label("rest")).cte("resp")
 
 
 # --- per revision ------------------------------------------------------------------------------
 
 
 def _item_rows(resp, efficiency: bool = True):
-    """Per revision: n, the sums and (with efficiency) the sorted-pairs cross-product."""
-    has_rest = resp.c.rest.isnot(None)
-    x, r = resp.c.x, resp.c.rest
+    """Per revision: n and the sums; with efficiency, what the sorted pairing needs.
+
+    The responses are first grouped by (revision, x, rest) with their count m: a few
+    thousand rows however many responses, from which every sum follows (Σx = Σ m·x, ...)."""
+    cells = (
+        db.select(resp.c.revision_id, resp.c.x, resp.c.rest,
+                  func.cast(func.count(), db.Float).label("m"),
+                  func.min(resp.c.position).label("pos"))
+        .group_by(resp.c.revision_id, resp.c.x, resp.c.rest)
+        .cte("score_cells")
+    )
+    has_rest = cells.c.rest.isnot(None)
+    x, r, m = cells.c.x, cells.c.rest, cells.c.m
     agg = (
         db.select(
-            resp.c.revision_id,
-            func.count().label("n"),
-            func.sum(x).label("sx"),
-            func.sum(x * x).label("sxx"),
-            func.count(r).label("nr"),
-            func.sum(case((has_rest, x))).label("rx"),
-            func.sum(case((has_rest, x * x))).label("rxx"),
-            func.sum(r).label("sr"),
-            func.sum(r * r).label("srr"),
-            func.sum(x * r).label("sxr"),
-            func.min(resp.c.position).label("pos"),
+            cells.c.revision_id,
+            func.sum(m).label("n"),
+            func.sum(m * x).label("sx"),
+            func.sum(m * x * x).label("sxx"),
+            func.sum(case((has_rest, m), else_=0)).label("nr"),
+            func.sum(case((has_rest, m * x))).label("rx"),
+            func.sum(case((has_rest, m * x * x))).label("rxx"),
+            func.max(case((has_rest, x))).label("rxmax"),
+            func.sum(m * r).label("sr"),
+            func.sum(m * r * r).label("srr"),
+            func.sum(m * x * r).label("sxr"),
+            func.min(cells.c.pos).label("pos"),
         )
-        .group_by(resp.c.revision_id)
+        .group_by(cells.c.revision_id)
         .subquery("agg")
     )
     cols = [*agg.c, _rev.c.question_id, _rev.c.number, _rev.c.qtype, _rev.c.prompt]
     stmt = db.select(*cols).join_from(agg, _rev, _rev.c.id == agg.c.revision_id)
     if efficiency:
-        # The largest covariance two variables with these marginals can have pairs them in
-        # the same order: the i-th smallest item score with the i-th smallest rest (Moodle's
-        # discriminative efficiency). Rank both, join rank to rank, sum the products.
-        ranked = (
-            db.select(
-                resp.c.revision_id, x.label("x"), r.label("rest"),
-                func.row_number().over(partition_by=resp.c.revision_id,
-                                       order_by=(x, resp.c.attempt_id)).label("rx"),
-                func.row_number().over(partition_by=resp.c.revision_id,
-                                       order_by=(r, resp.c.attempt_id)).label("rr"),
-            )
-            .where(has_rest)
-            .cte("ranked")
-        )
-        other = ranked.alias("ranked_rest")
-        sorted_pairs = (
-            db.select(ranked.c.revision_id, func.sum(ranked.c.x * other.c.rest).label("smax"))
-            .join(other, and_(other.c.revision_id == ranked.c.revision_id, other.c.rr == ranked.c.rx))
-            .group_by(ranked.c.revision_id)
-            .subquery("sorted_pairs")
-        )
-        stmt = stmt.add_columns(sorted_pairs.c.smax).outerjoin(
-            sorted_pairs, sorted_pairs.c.revision_id == agg.c.revision_id)
+        pairs = _sorted_pairs(cells)
+        stmt = stmt.add_columns(pairs.c.dvcx).outerjoin(pairs, pairs.c.revision_id == agg.c.revision_id)
     return stmt
+
+
+def _sorted_pairs(cells):
+    """Subquery (revision_id, dvcx) for the largest covariance the item score x and the rest
+    X can have with their distributions: pairing the i-th smallest x with the i-th smallest X
+    (Moodle's discriminative efficiency). With v_1 < v_2 < ... the distinct x values (v_0 = 0)
+    and c(v) the responses with x < v, the i-th smallest x is the sum of (v - v_prev) over the
+    v with c(v) < i, so
+
+        sum_i x_(i) X_(i) = sum_v (v - v_prev) * (sum X - CX(c(v))) = max(x) * sum X - dvcx
+
+    where CX(j) is the sum of the j smallest X and dvcx = sum_v (v - v_prev) * CX(c(v)).
+    CX comes from the distinct rest values with their counts (m), running count M and running
+    sum S in value order: for rank j inside the group of value r, CX(j) = S - m*r +
+    (j - (M - m))*r. Both sides are grouped first (`cells`: revision, x, rest, m), so nothing
+    sorts the responses themselves."""
+    has_rest = cells.c.rest.isnot(None)
+    values = (
+        db.select(cells.c.revision_id, cells.c.x.label("v"), func.sum(cells.c.m).label("c"))
+        .where(has_rest)
+        .group_by(cells.c.revision_id, cells.c.x)
+        .subquery("x_values")
+    )
+    window = {"partition_by": values.c.revision_id, "order_by": values.c.v}
+    steps = db.select(
+        values.c.revision_id,
+        (values.c.v - func.coalesce(func.lag(values.c.v).over(**window), 0.0)).label("dv"),
+        (func.sum(values.c.c).over(**window) - values.c.c).label("below"),
+    ).subquery("x_steps")
+    rests = (
+        db.select(cells.c.revision_id, cells.c.rest.label("r"), func.sum(cells.c.m).label("m"))
+        .where(has_rest)
+        .group_by(cells.c.revision_id, cells.c.rest)
+        .subquery("rest_values")
+    )
+    rwindow = {"partition_by": rests.c.revision_id, "order_by": rests.c.r}
+    runs = db.select(
+        rests.c.revision_id, rests.c.r, rests.c.m,
+        func.sum(rests.c.m).over(**rwindow).label("big_m"),
+        func.sum(rests.c.m * rests.c.r).over(**rwindow).label("big_s"),
+    ).subquery("rest_runs")
+    cx = (runs.c.big_s - runs.c.m * runs.c.r) + (steps.c.below - (runs.c.big_m - runs.c.m)) * runs.c.r
+    return (
+        db.select(steps.c.revision_id, func.sum(steps.c.dv * func.coalesce(cx, 0.0)).label("dvcx"))
+        .select_from(steps)
+        .outerjoin(runs, and_(runs.c.revision_id == steps.c.revision_id,
+                              runs.c.big_m - runs.c.m < steps.c.below,
+                              steps.c.below <= runs.c.big_m))
+        .group_by(steps.c.revision_id)
+        .subquery("sorted_pairs")
+    )
 
 
 def _var(n: int, s: float, ss: float) -> float | None:
@@ -215,20 +274,21 @@ class _Figures:
 
 
 def _figures(row: Any) -> _Figures:
-    n = row.n
+    n = int(row.n)  # sums of counts are NUMERIC on PostgreSQL
     facility = row.sx / n if n else None
     variance = _var(n, row.sx or 0.0, row.sxx or 0.0)
     sd = math.sqrt(variance) if variance is not None else None
     discrimination = efficiency = None
-    nr = row.nr
+    nr = int(row.nr)
     if nr >= 2:
         vx = _var(nr, row.rx, row.rxx)
         vr = _var(nr, row.sr, row.srr)
         cov = (row.sxr - row.rx * row.sr / nr) / (nr - 1)
         if vx > EPSILON and vr > EPSILON:
             discrimination = max(-1.0, min(1.0, cov / math.sqrt(vx * vr)))
-            smax = getattr(row, "smax", None)
-            if smax is not None:
+            dvcx = getattr(row, "dvcx", None)
+            if dvcx is not None:
+                smax = row.rxmax * row.sr - float(dvcx)  # the sorted pairing's sum (_sorted_pairs)
                 cmax = (smax - row.rx * row.sr / nr) / (nr - 1)
                 if cmax > EPSILON:
                     efficiency = cov / cmax
@@ -298,6 +358,7 @@ def _moments(s: int, m2sum: float, m3sum: float, m4sum: float) -> tuple[float | 
     return sd, skew, kurt
 
 
+@_without_jit
 def set_statistics(set_id: str, selection: Selection = Selection()) -> SetStats:  # noqa: B008
     """A set's figures over the selected attempts, with one ItemStats per revision served.
 
@@ -310,17 +371,21 @@ def set_statistics(set_id: str, selection: Selection = Selection()) -> SetStats:
     if found is None:
         raise LookupError(f"No question set {set_id!r}.")
     sel = _selected(selection, set_id)
-    totals = _totals(sel)
+    counts = _item_counts(db.select(sel.c.id))
+    totals = (db.select(sel.c.id.label("attempt_id"), sel.c.points.label("total"), counts.c.k)
+              .join(counts, counts.c.attempt_id == sel.c.id).subquery("totals"))
     a = db.session.execute(_attempt_row(totals)).one()
     attempts = a.attempts or 0
     sd, skew, kurt = _moments(attempts, a.m2 or 0.0, a.m3 or 0.0, a.m4 or 0.0)
 
-    resp = _responses(sel)
+    x = func.coalesce(_aq.c.score, 0.0)
     slots = db.session.execute(
-        db.select(resp.c.position, func.count().label("n"), func.sum(resp.c.x).label("s"),
-                  func.sum(resp.c.x * resp.c.x).label("ss"))
-        .group_by(resp.c.position)
+        db.select(_aq.c.position, func.count().label("n"), func.sum(x).label("s"),
+                  func.sum(x * x).label("ss"))
+        .join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
+        .group_by(_aq.c.position)
     ).all()
+    resp = _responses(sel)
     alpha = _alpha(attempts, slots, a.st or 0.0, a.stt or 0.0)
     sem = sd * math.sqrt(1 - alpha) if sd is not None and alpha is not None and alpha <= 1 else None
 
@@ -412,7 +477,7 @@ def _option_counts(resp, revisions: list[Any]) -> dict[tuple[int, str], Any]:
 
 def _options(row: Any, data: dict[str, Any], counts: dict[tuple[int, str], Any]) -> tuple[OptionStats, ...]:
     specs = TYPES[row.qtype].stat_options(data)
-    n = row.n
+    n = int(row.n)
     got = {s.key: counts.get((row.revision_id, s.key)) for s in specs}
     top = {key: (c.top if c is not None else 0) for key, c in got.items()}
     key_top: dict[str, int] = {}
@@ -434,6 +499,7 @@ def _options(row: Any, data: dict[str, Any], counts: dict[tuple[int, str], Any])
     return tuple(out)
 
 
+@_without_jit
 def question_statistics(question_id: str, selection: Selection = Selection(),  # noqa: B008
                         set_id: str | None = None) -> list[ItemStats]:
     """One ItemStats per revision of the question with responses, newest first, with options.
@@ -445,7 +511,8 @@ def question_statistics(question_id: str, selection: Selection = Selection(),  #
     if db.session.scalar(db.select(Question.id).where(Question.id == question_id)) is None:
         raise LookupError(f"No question {question_id!r}.")
     sel = _selected(selection, set_id)
-    resp = _responses(sel, _aq.c.question_id == question_id, answers=True)
+    revisions = db.select(QuestionRevision.id).where(QuestionRevision.question_id == question_id)
+    resp = _responses(sel, lambda t: t.c.revision_id.in_(revisions), answers=True)
     rows = db.session.execute(
         _item_rows(resp).add_columns(_rev.c.data).order_by(_rev.c.number.desc())).all()
     counts = _option_counts(resp, rows) if rows else {}
@@ -455,6 +522,7 @@ def question_statistics(question_id: str, selection: Selection = Selection(),  #
 # --- flags for the question list ---------------------------------------------------------------
 
 
+@_without_jit
 def question_flags(question_ids: list[str], selection: Selection = Selection(),  # noqa: B008
                    ) -> dict[str, tuple]:
     """The flags of each question's current revision over the selection, across all sets
@@ -466,7 +534,7 @@ def question_flags(question_ids: list[str], selection: Selection = Selection(), 
     current = db.select(Question.current_revision_id).where(
         Question.id.in_(ids), Question.current_revision_id.isnot(None))
     sel = _selected(selection)
-    resp = _responses(sel, _aq.c.revision_id.in_(current))
+    resp = _responses(sel, lambda t: t.c.revision_id.in_(current))
     for row in db.session.execute(_item_rows(resp, efficiency=False)):
         f = _figures(row)
         out[row.question_id] = flagging.item_flags(f.n, f.facility, f.discrimination)
@@ -503,9 +571,12 @@ def _rollup_figures(kind: str, selection: Selection, rollup_id: str | None):
     link = links.subquery("links")
     if rollup_id is not None:
         revisions = db.select(link.c.revision_id).where(link.c.rid == rollup_id)
-        where = _aq.c.revision_id.in_(revisions)
     else:
-        where = _aq.c.revision_id.in_(db.select(link.c.revision_id))
+        revisions = db.select(link.c.revision_id)
+
+    def where(t):
+        return t.c.revision_id.in_(revisions)
+
     sel = _selected(selection)
     resp = _responses(sel, where)
     items = db.session.execute(
@@ -554,6 +625,7 @@ def _rollup(kind: str, head: Any, items: list[Any], agg: Any, with_items: bool) 
     )
 
 
+@_without_jit
 def rollup_statistics(kind: str, id: str, selection: Selection = Selection()) -> RollupStats:  # noqa: A002, B008
     """A key point (via revision_key_point) or section (via question_revision.source_id):
     its revisions' items, facility over all their responses, n-weighted mean discrimination,
@@ -562,6 +634,7 @@ def rollup_statistics(kind: str, id: str, selection: Selection = Selection()) ->
     return _rollup(kind, heads[0], items, per_rollup.get(id), with_items=True)
 
 
+@_without_jit
 def rollups(kind: str, selection: Selection = Selection()) -> list[RollupStats]:  # noqa: B008
     """Every key point (or section) in bank order, without items: four statements."""
     heads, items, per_rollup, rev_rollups = _rollup_figures(kind, selection, None)
