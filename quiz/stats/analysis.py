@@ -58,6 +58,7 @@ MASTERY = 0.8
 ROLLUP_KINDS = ("key_point", "section")
 BINS = 10  # histogram: ten bins of ten percentage points, the last one including 100
 EPSILON = 1e-12  # variances at or below this are zero (sums of squares carry rounding)
+FEW_QUESTIONS = 10  # question_flags: up to this many ids count only the attempts holding them
 _BIN_NUDGE = 1e-9  # 100*total/k can land a hair below a bin edge it equals
 
 _aq = AttemptQuestion.__table__
@@ -140,26 +141,32 @@ def _item_counts(attempt_ids):
     )
 
 
-def _responses(sel, where=None, answers: bool = False):
+def _responses(sel, where=None, answers: bool = False, rest: bool = True, few: bool = True):
     """CTE `resp`: one row per selected item: attempt_id, revision_id, question_id,
     position, x, user_id, set_id (, answer), rest. `where(table)`: only the items of that
-    attempt_question alias it accepts (the others still count in each attempt's total)."""
+    attempt_question alias it accepts (the others still count in each attempt's total).
+    `few`: `where` keeps a small part of the responses (one question, one key point), so
+    only the attempts holding one are counted; else every selected attempt is."""
     x = func.coalesce(_aq.c.score, 0.0)
     cols = [_aq.c.attempt_id, _aq.c.revision_id, _aq.c.question_id, _aq.c.position,
             x.label("x"), sel.c.user_id, sel.c.set_id]
     if answers:
         cols.append(_aq.c.answer)
     stmt = db.select(*cols).join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
-    if where is None:
+    if not rest:  # only scores (mastery): no item counts needed
+        return (stmt.where(where(_aq)) if where is not None else stmt).cte("resp")
+    if where is None or not few:
         counts = _item_counts(db.select(sel.c.id))
         stmt = stmt.join(counts, counts.c.attempt_id == _aq.c.attempt_id)
+        if where is not None:
+            stmt = stmt.where(where(_aq))
     else:
         inner = _aq.alias("aq_where")
         counts = _item_counts(db.select(inner.c.attempt_id).where(where(inner)))
         stmt = stmt.join(counts, counts.c.attempt_id == _aq.c.attempt_id).where(where(_aq))
     k = counts.c.k
-    rest = case((k > 1, (sel.c.points - x) / (k - 1)), else_=None)
-    return stmt.add_columns(rest.label("rest")).cte("resp")
+    rest_of_attempt = case((k > 1, (sel.c.points - x) / (k - 1)), else_=None)
+    return stmt.add_columns(rest_of_attempt.label("rest")).cte("resp")
 
 
 # --- per revision ------------------------------------------------------------------------------
@@ -534,7 +541,7 @@ def question_flags(question_ids: list[str], selection: Selection = Selection(), 
     current = db.select(Question.current_revision_id).where(
         Question.id.in_(ids), Question.current_revision_id.isnot(None))
     sel = _selected(selection)
-    resp = _responses(sel, lambda t: t.c.revision_id.in_(current))
+    resp = _responses(sel, lambda t: t.c.revision_id.in_(current), few=len(ids) <= FEW_QUESTIONS)
     for row in db.session.execute(_item_rows(resp, efficiency=False)):
         f = _figures(row)
         out[row.question_id] = flagging.item_flags(f.n, f.facility, f.discrimination)
@@ -578,10 +585,11 @@ def _rollup_figures(kind: str, selection: Selection, rollup_id: str | None):
         return t.c.revision_id.in_(revisions)
 
     sel = _selected(selection)
-    resp = _responses(sel, where)
+    resp = _responses(sel, where, few=rollup_id is not None)
     items = db.session.execute(
         _item_rows(resp, efficiency=rollup_id is not None)
         .order_by(_rev.c.question_id, _rev.c.number)).all()
+    resp = _responses(sel, where, rest=False)
     per_learner = (
         db.select(link.c.rid, resp.c.user_id, func.count().label("n"),
                   func.avg(resp.c.x).label("mean"))
