@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, text, true
+from sqlalchemy import and_, case, cast, func, literal, literal_column, null, text, true, union_all
+from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import (
@@ -372,32 +373,39 @@ def set_statistics(set_id: str, selection: Selection = Selection()) -> SetStats:
     Cronbach's alpha treats each position of the attempt as one item (a slot, as Moodle does
     for random questions): k = the number of positions, the item variances are those of the
     scores at each position, the total variance that of the attempt totals (in points).
-    Statements: the set, the attempt figures, the slot variances, the items: four."""
+    Statements: the set, then one for the attempt figures, the slot variances and the items."""
     found = db.session.execute(
         db.select(QuestionSet.id, QuestionSet.title).where(QuestionSet.id == set_id)).first()
     if found is None:
         raise LookupError(f"No question set {set_id!r}.")
     sel = _selected(selection, set_id)
-    counts = _item_counts(db.select(sel.c.id))
-    totals = (db.select(sel.c.id.label("attempt_id"), sel.c.points.label("total"), counts.c.k)
-              .join(counts, counts.c.attempt_id == sel.c.id).subquery("totals"))
-    a = db.session.execute(_attempt_row(totals)).one()
-    attempts = a.attempts or 0
-    sd, skew, kurt = _moments(attempts, a.m2 or 0.0, a.m3 or 0.0, a.m4 or 0.0)
-
     x = func.coalesce(_aq.c.score, 0.0)
-    slots = db.session.execute(
-        db.select(_aq.c.position, func.count().label("n"), func.sum(x).label("s"),
-                  func.sum(x * x).label("ss"))
+    # One pass over the selected attempts' items (the covering index), materialised once and
+    # read by the three aggregates below, which return in one statement (UNION ALL).
+    base = (
+        db.select(_aq.c.attempt_id, _aq.c.revision_id, _aq.c.position, x.label("x"))
         .join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
-        .group_by(_aq.c.position)
-    ).all()
-    resp = _responses(sel)
-    alpha = _alpha(attempts, slots, a.st or 0.0, a.stt or 0.0)
+        .cte("base")
+    )
+    totals = (db.select(base.c.attempt_id, func.count().label("k"))
+              .group_by(base.c.attempt_id).subquery("per_attempt_items"))
+    totals = (db.select(totals.c.attempt_id, totals.c.k, sel.c.points.label("total"))
+              .join(sel, sel.c.id == totals.c.attempt_id).subquery("totals"))
+    rest = case((totals.c.k > 1, (totals.c.total - base.c.x) / (totals.c.k - 1)), else_=None)
+    resp = (db.select(*base.c, rest.label("rest"))
+            .join_from(base, totals, totals.c.attempt_id == base.c.attempt_id).subquery("resp"))
+    slots = (db.select(base.c.position.label("slot"), func.count().label("slot_n"),
+                       func.sum(base.c.x).label("slot_s"), func.sum(base.c.x * base.c.x).label("slot_ss"))
+             .group_by(base.c.position))
+    parts = {"item": _item_rows(resp), "attempts": _attempt_row(totals), "slot": slots}
+    rows = db.session.execute(_union(parts)).all()
+    a = next(row for row in rows if row.part == "attempts")
+    attempts = int(a.attempts or 0)
+    sd, skew, kurt = _moments(attempts, a.m2 or 0.0, a.m3 or 0.0, a.m4 or 0.0)
+    slot_rows = [_Slot(int(r.slot_n), r.slot_s, r.slot_ss) for r in rows if r.part == "slot"]
+    alpha = _alpha(attempts, slot_rows, a.st or 0.0, a.stt or 0.0)
     sem = sd * math.sqrt(1 - alpha) if sd is not None and alpha is not None and alpha <= 1 else None
-
-    rows = db.session.execute(
-        _item_rows(resp).order_by(literal_column("pos"), _rev.c.question_id, _rev.c.number)).all()
+    rows = sorted((r for r in rows if r.part == "item"), key=lambda r: (r.pos, r.question_id, r.number))
     histogram = tuple(Bin(10.0 * b, 10.0 * (b + 1), getattr(a, f"bin{b}") or 0) for b in range(BINS))
     return SetStats(
         set_id=found.id, title=found.title, selection=selection, attempts=attempts,
@@ -405,6 +413,35 @@ def set_statistics(set_id: str, selection: Selection = Selection()) -> SetStats:
         histogram=histogram, items=tuple(_item(row) for row in rows),
         flags=flagging.set_flags(attempts, alpha),
     )
+
+
+@dataclass(frozen=True)
+class _Slot:
+    n: int
+    s: float
+    ss: float
+
+
+def _union(parts: dict[str, Any]):
+    """One UNION ALL of differently shaped selects: each row has a `part` column naming its
+    select, every other select's columns NULL."""
+    names = [[c.key for c in stmt.selected_columns] for stmt in parts.values()]
+    types = {c.key: c.type for stmt in parts.values() for c in stmt.selected_columns}
+    every = [n for group in names for n in group]
+    assert len(every) == len(set(every)), "the parts' column names must differ"  # noqa: S101
+
+    def typed_null(name: str):  # PostgreSQL needs NULLs of the column's type in a UNION
+        kind = types[name]
+        return cast(null(), db.Float if isinstance(kind, NullType) else kind).label(name)
+
+    selects = []
+    for (part, stmt), own in zip(parts.items(), names, strict=True):
+        sub = stmt.subquery(f"part_{part}")
+        selects.append(db.select(
+            literal(part, db.String).label("part"),
+            *[cast(sub.c[n], db.Float).label(n) if isinstance(types[n], NullType) and n in own
+              else sub.c[n] if n in own else typed_null(n) for n in every]))
+    return union_all(*selects)
 
 
 def _alpha(attempts: int, slots, st: float, stt: float) -> float | None:
