@@ -2,13 +2,13 @@
 
 Every figure comes from sums computed by the database, grouped by revision (or slot, option,
 learner): counts, sums of item scores, of their squares, of the rest-of-attempt score and of
-cross-products; window functions pick the selected attempts, rank responses (discriminative
-efficiency, the top third of learners) and find the median. Python only turns those few rows
-per revision, option or bin into the figures. Definitions and references: docs/statistics.md.
+cross-products; window functions give running sums (discriminative efficiency), the top
+third of learners and the median. Python only turns those few rows per revision, option or
+bin into the figures. Definitions and references: docs/statistics.md.
 
-The building blocks, each a CTE:
+The building blocks, each a CTE or subquery:
 - `_selected`: the attempts a Selection picks (submitted only; first/last per learner and
-  set by submitted_at then id, ranked over attempts submitted up to `until`; then `since`).
+  set by submitted_at then id, among attempts submitted up to `until`; then `since`).
 - `_responses`: the items of those attempts (optionally only some), with x = the item score
   (0..1, an unscored item 0) and rest = the attempt total without this item, as a fraction
   of the rest's maximum (the attempt's item count - 1); NULL for a one-item attempt.
