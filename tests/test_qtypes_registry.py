@@ -14,7 +14,7 @@ from quiz import create_app
 from quiz.qtypes import PARTS, TYPES, QuestionType
 
 METHODS = ("validate", "data", "layout", "take_view", "review_view", "form_data", "read_answer",
-           "grade", "export", "edit_values", "read_edit", "blank_values")
+           "grade", "export", "edit_values", "read_edit", "blank_values", "stat_options")
 ATTRIBUTES = tuple(part for part in PARTS if part not in METHODS)
 
 

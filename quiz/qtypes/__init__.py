@@ -6,6 +6,7 @@ a type means its module, its three templates and one entry in the tuple below.""
 from __future__ import annotations
 
 from .base import (
+    ANSWER_CELLS,
     ENTRY_ID_RE,
     ENTRY_TEXT_MAX,
     PARTS,
@@ -15,6 +16,7 @@ from .base import (
     AnswerError,
     Problem,
     QuestionType,
+    StatOption,
     _shown,
     new_tokens,
     text_problem,
@@ -36,8 +38,8 @@ def get_type(name: str) -> QuestionType:
 
 
 __all__ = [
-    "ENTRY_ID_RE", "ENTRY_TEXT_MAX", "PARTS", "POSITION_RE", "TOKEN_ALPHABET", "TOKEN_LENGTH",
+    "ANSWER_CELLS", "ENTRY_ID_RE", "ENTRY_TEXT_MAX", "PARTS", "POSITION_RE", "TOKEN_ALPHABET", "TOKEN_LENGTH",
     "TYPES", "AnswerError", "Matching", "MultipleResponse", "Ordering", "Problem",
-    "QuestionType", "SingleChoice", "TrueFalse", "_ChoiceType", "_shown", "get_type",
+    "QuestionType", "SingleChoice", "StatOption", "TrueFalse", "_ChoiceType", "_shown", "get_type",
     "new_tokens", "text_problem",
 ]

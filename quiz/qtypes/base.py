@@ -9,7 +9,7 @@ import re
 import reprlib
 import secrets
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, NamedTuple
 
 Problem = tuple[str, str]  # (field, message)
 ENTRY_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch: "a\n" is no id
@@ -44,7 +44,31 @@ def new_tokens(ids: list[str]) -> dict[str, str]:
 # What every registered type provides; the last four are its edit part (the studio editor).
 PARTS = ("name", "label", "data_fields", "take_template", "review_template", "example", "validate", "data",
          "layout", "take_view", "review_view", "form_data", "read_answer", "grade", "export",
-         "edit_template", "edit_values", "read_edit", "blank_values")
+         "edit_template", "edit_values", "read_edit", "blank_values", "answer_cells", "stat_options")
+
+# How a stored answer (JSON, bank ids) splits into the cells item analysis counts
+# (quiz/stats/analysis.py expands them in SQL with the databases' JSON table functions):
+ANSWER_CELLS = (
+    "value",      # the answer is one id (a JSON string): that id
+    "elements",   # a JSON list of ids: each id
+    "entries",    # a JSON object {a: b}: "a>b" for each entry
+    "positions",  # a JSON list in order: "id@position" (1-based) for each element
+)
+
+
+class StatOption(NamedTuple):
+    """One cell of a type's distractor analysis (quiz.stats.model.OptionStats).
+
+    `group`: the cells one learner chooses between (a whole choice question; one matching
+    item; one ordering step), so a distractor is compared with the key of its own group.
+    `flag_unused`: whether nobody choosing it is worth a flag (a distractor that does not
+    distract), not for cells that only exist as combinations (a step at a wrong position)."""
+
+    key: str
+    label: str
+    correct: bool
+    group: str = ""
+    flag_unused: bool = False
 
 # New entry ids look like the bank's: four lower-case letters and digits, random.
 NEW_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -259,6 +283,14 @@ class QuestionType(ABC):
     def take_view(self, data: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
         """What the attempt page may show: texts in served order, each with its token (never
         the bank id), no correctness, no feedback."""
+
+    # --- item analysis -------------------------------------------------------------
+    answer_cells: str = ""  # one of ANSWER_CELLS: how a stored answer splits into cells
+
+    @abstractmethod
+    def stat_options(self, data: dict[str, Any]) -> list[StatOption]:
+        """Every cell a learner can choose, in bank order, with its key as answer_cells
+        spells it from a stored answer, and whether it is right."""
 
     # --- scoring and review ----------------------------------------------------------
     @abstractmethod

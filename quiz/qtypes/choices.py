@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import grading
-from .base import Problem, QuestionType, _check_entries
+from .base import Problem, QuestionType, StatOption, _check_entries
 
 
 class _ChoiceType(QuestionType):
@@ -15,6 +15,7 @@ class _ChoiceType(QuestionType):
     entry_keys = ("id", "text", "correct", "feedback")
     edit_rows = {"choices": ("text", "correct", "feedback")}
     min_rows = {"choices": 4}
+    answer_cells = "value"  # the chosen choice's id
 
     def validate(self, raw: dict[str, Any]) -> list[Problem]:
         choices = raw.get("choices")
@@ -52,6 +53,10 @@ class _ChoiceType(QuestionType):
     def grade(self, data, answer):
         correct = next(c["id"] for c in data["choices"] if c["correct"])
         return grading.grade_single(correct, answer)
+
+    def stat_options(self, data):
+        return [StatOption(c["id"], c["text"], bool(c["correct"]), "", not c["correct"])
+                for c in data["choices"]]
 
     def _chosen(self, answer) -> set[str]:
         return {answer} if answer else set()

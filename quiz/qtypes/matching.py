@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import grading
-from .base import AnswerError, QuestionType, _check_entries, _shown
+from .base import AnswerError, QuestionType, StatOption, _check_entries, _shown
 
 
 class Matching(QuestionType):
@@ -24,6 +24,13 @@ class Matching(QuestionType):
     # Options first: the pairs' "match" lists them. A match is posted as the option's id.
     edit_rows = {"options": ("text",), "pairs": ("text", "match", "feedback")}
     min_rows = {"options": 2, "pairs": 3}
+    answer_cells = "entries"  # {pair id: option id}: one "pair>option" cell per item
+
+    def stat_options(self, data):
+        # Every (item, option) cell; an item's learners choose between its cells.
+        return [StatOption(f"{p['id']}>{o['id']}", f"{p['text']} → {o['text']}",
+                           o["id"] == p["match"], p["id"], o["id"] != p["match"])
+                for p in data["pairs"] for o in data["options"]]
 
     def validate(self, raw):
         problems = _check_entries(raw.get("options"), "options", ("id", "text"), 2)

@@ -12,6 +12,7 @@ class MultipleResponse(_ChoiceType):
     take_template = "qtypes/multiple/take.html"
     review_template = "qtypes/multiple/review.html"
     edit_template = "qtypes/multiple/edit.html"
+    answer_cells = "elements"  # each ticked choice's id
     # The smallest valid data: what tests/test_qtypes_registry.py renders.
     example = {"choices": [{"id": "a", "text": "Fascia", "correct": True, "feedback": "Why Fascia."},
                            {"id": "b", "text": "Tendon", "correct": True, "feedback": "Why Tendon."},

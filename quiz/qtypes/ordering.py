@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import grading
-from .base import POSITION_RE, AnswerError, QuestionType, _check_entries
+from .base import POSITION_RE, AnswerError, QuestionType, StatOption, _check_entries
 
 
 class Ordering(QuestionType):
@@ -23,6 +23,14 @@ class Ordering(QuestionType):
     edit_template = "qtypes/ordering/edit.html"
     edit_rows = {"steps": ("text", "feedback")}  # in their right order: position = step number
     min_rows = {"steps": 3}
+    answer_cells = "positions"  # step ids in the order given: "step@position" cells
+
+    def stat_options(self, data):
+        # Every (step, position) cell; a step's learners choose between its positions. An
+        # unused wrong position is no flag: positions are not written distractors.
+        steps = data["steps"]
+        return [StatOption(f"{s['id']}@{j}", f"{s['text']} at position {j}", j == i + 1, s["id"])
+                for i, s in enumerate(steps) for j in range(1, len(steps) + 1)]
 
     def validate(self, raw):
         return _check_entries(raw.get("steps"), "steps", ("id", "text", "feedback"), 3)

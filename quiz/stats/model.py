@@ -96,6 +96,7 @@ class SetStats:
     sem: float | None        # standard error of measurement, percent
     histogram: tuple[Bin, ...] = ()
     items: tuple[ItemStats, ...] = ()
+    flags: tuple[Flag, ...] = ()  # e.g. "low-alpha" (quiz/stats/flags.py)
 
 
 @dataclass(frozen=True)
