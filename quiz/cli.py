@@ -21,6 +21,7 @@ from .bank.loader import import_bank
 from .bank.revisions import refresh_lint
 from .extensions import db
 from .models import Question, QuestionRevision, User
+from .stats.cli import stats_cli
 from .vocab import Role
 
 bank_cli = AppGroup("bank", help="Check, import and export the question bank.")
@@ -318,4 +319,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(bank_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(progress_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(init_command)

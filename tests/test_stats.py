@@ -61,20 +61,25 @@ item flag. Key point and section rollups are worked out in their tests.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, Question, User
 from quiz.qtypes import TYPES
-from quiz.stats import analysis
+from quiz.stats import analysis, downloads
+from quiz.stats.model import AttemptChoice, Selection
 from quiz.vocab import AttemptStatus
 
 from . import bankgen
-from .conftest import _teardown, make_app
+from .conftest import QueryCounter, _teardown, make_app
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PATTERN = ["aaaa", "aaab", "aabb", "abac", "bacc", "bcba"]  # L1..L6's choices for q1..q4
@@ -95,7 +100,7 @@ class World:
     """Writes learners and submitted attempts straight into the tables, as submit would."""
 
     def __init__(self):
-        self.users = 0
+        self.users = db.session.scalar(db.select(db.func.count()).select_from(User))
         self.revisions = {q.id: q.current_revision for q in db.session.scalars(db.select(Question))}
 
     def learner(self) -> int:
@@ -400,3 +405,241 @@ def test_cells_of_matching_ordering_and_multiple_answers(app):
         [tf] = analysis.question_statistics("beta-004")
         assert {k: c.count for k, c in options_of(tf).items()} == {"true": 1, "false": 1}
         assert close(analysis.set_statistics("beta").mean, 100 * (4 + 1 + 0) / 12 / 1)
+
+
+# --- which attempts count ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def retakes(app):
+    """A: alpha "aaaa" (100 %) on day 0, then "bbbb" (0 %) on day 2, and the random set
+    "mixed" with alpha-001 wrong (b) and alpha-002 right on day 3; B: alpha "aabb" (50 %)
+    on day 1. One attempt left open (never counts)."""
+    with app.app_context():
+        world = World()
+        a, b = world.learner(), world.learner()
+        world.alpha(a, "aaaa", T0)
+        world.alpha(b, "aabb", T0 + timedelta(days=1))
+        world.alpha(a, "bbbb", T0 + timedelta(days=2))
+        world.attempt(a, "mixed", [("alpha-001", "b"), ("alpha-002", "a")], T0 + timedelta(days=3))
+        world.attempt(b, "alpha", [(q, "a") for q in QIDS], None)
+        db.session.commit()
+        yield world
+
+
+def day(n: int) -> date:
+    return (T0 + timedelta(days=n)).date()
+
+
+@pytest.mark.parametrize(("selection", "attempts", "mean"), [
+    (Selection(), 2, 75.0),                                        # A's 100, B's 50
+    (Selection(AttemptChoice.LAST), 2, 25.0),                      # A's 0, B's 50
+    (Selection(AttemptChoice.ALL), 3, 50.0),
+    (Selection(since=day(1)), 1, 50.0),                            # A's first is before
+    (Selection(AttemptChoice.ALL, since=day(1)), 2, 25.0),         # B's 50, A's 0
+    (Selection(AttemptChoice.LAST, until=day(0)), 1, 100.0),       # A's last as of day 0
+    (Selection(AttemptChoice.LAST, until=day(1)), 2, 75.0),
+    (Selection(AttemptChoice.ALL, since=day(1), until=day(1)), 1, 50.0),  # until is inclusive
+    (Selection(until=day(0) - timedelta(days=1)), 0, None),
+])
+def test_selection_picks_first_last_all_and_a_date_range(retakes, selection, attempts, mean):
+    s = analysis.set_statistics("alpha", selection)
+    assert s.attempts == attempts and s.selection == selection
+    assert (s.mean is None and mean is None) or close(s.mean, mean)
+    assert sum(i.n for i in s.items) == 4 * attempts
+
+
+def test_question_statistics_count_first_attempts_per_set(retakes):
+    """alpha-001 first attempts: A's alpha (right), B's alpha (right), A's mixed (wrong)."""
+    [every] = analysis.question_statistics("alpha-001")
+    assert every.n == 3 and close(every.facility, 2 / 3)
+    [alpha] = analysis.question_statistics("alpha-001", set_id="alpha")
+    assert alpha.n == 2 and close(alpha.facility, 1.0)
+    [mixed] = analysis.question_statistics("alpha-001", set_id="mixed")
+    assert mixed.n == 1 and close(mixed.facility, 0.0)
+    assert options_of(mixed)["b"].count == 1
+    [last] = analysis.question_statistics("alpha-001", Selection(AttemptChoice.LAST), "alpha")
+    assert last.n == 2 and close(last.facility, 0.5)
+
+
+def test_revisions_newest_first_and_retired_questions_keep_their_statistics(retakes):
+    """A second revision of alpha-001 (key c) is published and served once (c: right), then
+    the question is retired: both revisions keep their figures, newest first."""
+    from quiz.bank import revisions
+    from quiz.bank.loader import revision_content
+
+    revisions.create_revision("alpha-001", revision_content(bankgen.single("alpha-001", correct="c")),
+                              topic_id="alpha", author=None, note="key changed",
+                              origin="editor", origin_ref=None, publish=True)
+    db.session.flush()
+    world = World()
+    world.alpha(world.learner(), "cccc", T0 + timedelta(days=4))
+    revisions.retire(db.session.get(Question, "alpha-001"), None)
+    db.session.commit()
+    items = analysis.question_statistics("alpha-001")
+    assert [i.revision_number for i in items] == [2, 1]
+    assert items[0].n == 1 and close(items[0].facility, 1.0)
+    assert items[1].n == 3 and close(items[1].facility, 2 / 3)
+    assert options_of(items[0])["c"].correct and not options_of(items[1])["c"].correct
+    by_rev = {(i.question_id, i.revision_number): i for i in analysis.set_statistics("alpha").items}
+    assert by_rev[("alpha-001", 2)].n == 1 and by_rev[("alpha-001", 1)].n == 2
+
+
+# --- flags at n >= 30 --------------------------------------------------------------------------
+
+
+def test_flags_need_thirty_responses_then_name_the_problems(app):
+    """30 learners at alpha. 10 strong: q1 b (a distractor), q2 a, q4 a; q3 a for five of
+    them ("baaa", T = 3) and b for the others ("baba", T = 2). 10 medium "aabb" and 10 weak
+    "aacb" (T = 2). So q1's top third by rest (strong: rest 3 or 2, the rest 1) all chose b,
+    more than chose the key a (0): "distractor-beats-key"; nobody chose c: "unused-distractor";
+    q1's score falls as the rest rises: "negative-discrimination". q2: everyone right
+    (facility 1 > 0.95: "too-easy"; zero variance, no discrimination). q3: 5/30 = 0.167 < 0.2
+    "too-hard" (every rest is 2: no discrimination). q4: the strong only, whose rest (2 or 1)
+    is below the others' (2): negative too. With 29 learners no flag appears at all."""
+    with app.app_context():
+        world = World()
+        patterns = ["baaa"] * 5 + ["baba"] * 5 + ["aabb"] * 10 + ["aacb"] * 10
+        for i, choices in enumerate(patterns[:-1]):
+            world.alpha(world.learner(), choices, T0 + timedelta(minutes=i))
+        db.session.commit()
+        s = analysis.set_statistics("alpha")
+        assert s.attempts == 29 and all(i.flags == () for i in s.items) and s.flags == ()
+        [q1] = analysis.question_statistics("alpha-001")
+        assert all(o.flags == () for o in q1.options)
+        assert all(v == () for v in analysis.question_flags(QIDS).values())
+
+        world.alpha(world.learner(), patterns[-1], T0 + timedelta(hours=1))
+        db.session.commit()
+        s = analysis.set_statistics("alpha")
+        codes = {i.question_id: [f.code for f in i.flags] for i in s.items}
+        assert codes == {"alpha-001": ["negative-discrimination"], "alpha-002": ["too-easy"],
+                         "alpha-003": ["too-hard"], "alpha-004": ["negative-discrimination"]}
+        q = by_question(s.items)
+        assert close(q["alpha-003"].facility, 5 / 30) and q["alpha-003"].discrimination is None
+        assert q["alpha-002"].discrimination is None
+        [q1] = analysis.question_statistics("alpha-001")
+        assert {o.key: [(f.code, f.level) for f in o.flags] for o in q1.options} == {
+            "a": [], "b": [("distractor-beats-key", "problem")], "c": [("unused-distractor", "warning")]}
+        assert close(options_of(q1)["b"].share, 1 / 3)
+        flags = analysis.question_flags(["alpha-004", "alpha-002", "beta-001", "nope"])
+        assert {k: [f.code for f in v] for k, v in flags.items()} == {
+            "alpha-004": ["negative-discrimination"], "alpha-002": ["too-easy"], "beta-001": [],
+            "nope": []}
+        assert all(f.message for f in flags["alpha-004"])
+
+
+# --- statement counts --------------------------------------------------------------------------
+
+
+def statements(app, call) -> int:
+    counter = QueryCounter()
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return counter.count
+
+
+CALLS = {
+    "set_statistics": lambda: analysis.set_statistics("alpha"),
+    "question_statistics": lambda: analysis.question_statistics("alpha-001"),
+    "rollups key points": lambda: analysis.rollups("key_point"),
+    "rollups sections": lambda: analysis.rollups("section"),
+    "rollup_statistics": lambda: analysis.rollup_statistics("key_point", "kp-one"),
+}
+
+
+def test_statement_counts_do_not_grow_with_the_data(app):
+    """Counted in a world of 6 learners at one set, then of 48 learners at three sets with
+    retakes: the same number of statements (and question_flags: the same for 1 or 8 ids)."""
+    with app.app_context():
+        world = World()
+        six(world)
+        db.session.commit()
+        small = {name: statements(app, call) for name, call in CALLS.items()}
+        small_flags = statements(app, lambda: analysis.question_flags(["alpha-001"]))
+        six(world, copies=7, start=T0 + timedelta(days=1))
+        for uid in range(1, 9):
+            world.attempt(uid, "beta", [("beta-001", {"red": "yes", "heat": "no", "fever": "no"}),
+                                        ("beta-002", ["s1", "s3", "s2", "s4"]),
+                                        ("beta-003", ["a"]), ("beta-004", "true")],
+                          T0 + timedelta(days=2, minutes=uid))
+            world.attempt(uid, "mixed", [("alpha-001", "b"), ("beta-001", None)],
+                          T0 + timedelta(days=3, minutes=uid))
+        db.session.commit()
+        large = {name: statements(app, call) for name, call in CALLS.items()}
+        large_flags = statements(app, lambda: analysis.question_flags(QIDS + ["beta-001", "beta-002",
+                                                                             "beta-003", "beta-004"]))
+    assert small == large, (small, large)
+    assert small_flags == large_flags
+    assert large["set_statistics"] == 4 and large["rollups key points"] == 4
+    assert small_flags <= 2
+
+
+# --- downloads and the command line ------------------------------------------------------------
+
+
+def test_csv_neutralises_formulas_and_keeps_numbers():
+    rows = [{"prompt": "=HYPERLINK(\"x\")", "other": "+1", "at": "@SUM", "dash": "-2", "n": 3,
+             "r": -0.25, "none": None, "plain": "Which tissue?"}]
+    text = downloads.to_csv(rows)
+    [header, line] = list(csv.reader(io.StringIO(text)))
+    assert header == list(rows[0])
+    assert line == ["'=HYPERLINK(\"x\")", "'+1", "'@SUM", "'-2", "3", "-0.25", "", "Which tissue?"]
+    assert downloads.to_csv([]).splitlines() == [",".join(downloads.ITEM_COLUMNS)]
+
+
+def test_json_writes_enums_as_strings_and_none_as_null(six_learners):
+    s = analysis.set_statistics("alpha", Selection(AttemptChoice.ALL, since=date(2026, 3, 1)))
+    data = json.loads(downloads.to_json(s))
+    assert data["selection"] == {"attempts": "all", "since": "2026-03-01", "until": None}
+    assert data["items"][3]["question_id"] == "alpha-004"
+    assert math.isclose(data["items"][3]["efficiency"], -2 / 7, abs_tol=TOL)
+    assert data["items"][0]["options"] == [] and data["flags"] == []
+    empty = json.loads(downloads.to_json(analysis.set_statistics("beta")))
+    assert empty["alpha"] is None and empty["mean"] is None
+
+
+def test_cli_prints_the_engines_numbers_as_csv_and_json(app, six_learners):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["stats", "items", "--set", "alpha", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["question_id"] for r in rows] == QIDS and {r["set_id"] for r in rows} == {"alpha"}
+    assert list(rows[0])[:3] == ["set_id", "question_id", "revision_id"]
+    assert close(float(rows[0]["discrimination"]), math.sqrt(3 / 14))
+    assert close(float(rows[3]["efficiency"]), -2 / 7) and rows[0]["n"] == "6"
+    assert rows[0]["flags"] == "" and rows[0]["prompt"] == "Prompt of alpha-001?"
+
+    result = runner.invoke(args=["stats", "items", "--set", "alpha", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["attempts"] == 6 and close(data["alpha"], 32 / 123)
+    assert close(data["items"][2]["facility"], 0.5)
+
+    result = runner.invoke(args=["stats", "items", "--format", "csv"])  # every active set
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["set_id"] for r in rows] == ["alpha"] * 4  # the others have no attempts
+    result = runner.invoke(args=["stats", "items", "--format", "json", "--until", "2026-03-01"])
+    assert [s["attempts"] for s in json.loads(result.output)] == [0, 0, 0]
+
+    result = runner.invoke(args=["stats", "items", "--set", "alpha", "--format", "csv",
+                                 "--attempts", "all", "--since", "2026-03-03"])
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 1  # header only
+
+
+@pytest.mark.parametrize("args", [
+    ["--set", "nope", "--format", "csv"],
+    ["--set", "alpha", "--format", "xml"],
+    ["--set", "alpha"],
+    ["--set", "alpha", "--format", "csv", "--since", "03/02/2026"],
+    ["--set", "alpha", "--format", "csv", "--since", "2026-03-05", "--until", "2026-03-01"],
+    ["--set", "alpha", "--format", "csv", "--attempts", "best"],
+])
+def test_cli_refuses_bad_arguments_without_a_traceback(app, six_learners, args):
+    result = app.test_cli_runner().invoke(args=["stats", "items", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Error" in result.output
