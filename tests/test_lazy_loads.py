@@ -74,6 +74,15 @@ PAGES = [
     ("staff", "/studio/questions/new?type=matching"),
     ("staff", "/studio/questions/alpha-004/edit"),
     ("staff", "/studio/questions/alpha-004/preview"),
+    ("staff", "/studio/questions"),
+    ("staff", "/studio/questions/alpha-004"),
+    ("staff", "/studio/stats"),
+    ("staff", "/studio/stats/sets/alpha"),
+    ("staff", "/studio/stats/sets/mixed?attempts=all"),
+    ("staff", "/studio/stats/questions/alpha-004"),
+    ("staff", "/studio/stats/questions/alpha-003?set=alpha"),
+    ("staff", "/studio/stats/key-points/kp-one"),
+    ("staff", "/studio/stats/sections/soft-tissue"),
 ]
 
 

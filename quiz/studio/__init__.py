@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
-from . import entities, questions, views  # noqa: E402,F401
+from . import entities, questions, stats, views  # noqa: E402,F401

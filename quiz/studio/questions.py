@@ -12,7 +12,10 @@ from ..bank.revisions import StatusError, restore_revision
 from ..extensions import db
 from ..models import Question, QuestionRevision
 from ..qtypes import TYPES
+from ..stats import analysis
+from ..stats.flags import MIN_RESPONSES
 from ..vocab import AuditEntity, Difficulty, QuestionStatus
+from ..web import url_builder
 from . import actions, bp, diffing, editor, listing
 from .views import StudioForm
 
@@ -61,7 +64,11 @@ def questions():
                                  _int_arg("page"))
     for notice in f.notices:
         flash(notice, "error")
+    # The page's rows only, in one call: the statements do not grow with the list.
+    flags = analysis.question_flags([r.id for r in page.rows]) if page.rows else {}
     return render_template("studio/questions.html", listing=page, f=f, choices=choices,
+                           flags=flags,
+                           stats_url=url_builder("studio.stats_question", "question_id"),
                            types=TYPES, statuses=list(QuestionStatus),
                            difficulties=list(Difficulty), lint_filters=listing.LINT_FILTERS,
                            bulk_actions=actions.STATUS_ACTIONS, form=StudioForm())
@@ -113,7 +120,9 @@ def bulk():
 # --- one question -------------------------------------------------------------------------
 
 def _question_page(question: Question, status: int = 200):
-    return render_template("studio/question.html", question=question,
+    flags = analysis.question_flags([question.id]).get(question.id, ())
+    return render_template("studio/question.html", question=question, flags=flags,
+                           min_responses=MIN_RESPONSES,
                            available=actions.available(question), form=StudioForm()), status
 
 
