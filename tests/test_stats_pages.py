@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import event, update
 
 from quiz.attempts import start_attempt, submit_attempt
+from quiz.bank.loader import revision_content
+from quiz.bank.revisions import create_revision
 from quiz.extensions import db
 from quiz.models import Attempt, QuestionSet, User
 from quiz.qtypes import TYPES
@@ -23,7 +25,9 @@ from quiz.stats.flags import MIN_RESPONSES
 from quiz.stats.model import AttemptChoice, Bin, ItemStats, Selection
 from quiz.studio import stats_view
 from quiz.studio.stats_view import BadArgument
+from quiz.vocab import RevisionOrigin
 
+from . import bankgen
 from .conftest import QueryCounter, _teardown, make_app
 from .test_access import _password_hash
 from .test_queries import right_answer, wrong_answer
@@ -244,6 +248,28 @@ def test_the_question_page_shows_each_option_as_the_engine_counts_it(world, clie
     # within one set, and no responses in a set it is not in
     assert "Revision 1" in page(client, "/studio/stats/questions/alpha-001?set=alpha")
     assert "No learner has answered" in page(client, "/studio/stats/questions/alpha-001?set=beta")
+
+
+def test_each_revision_with_responses_has_its_own_figures_newest_first(world, client):
+    """Revision 2 of alpha-001 (reworded, a new wrong choice d) answered by five new learners."""
+    with world.app_context():
+        entry = bankgen.single("alpha-001", n=4)
+        entry["prompt"] = "Reworded prompt of alpha-001?"
+        create_revision("alpha-001", revision_content(entry), author=None, origin=RevisionOrigin.EDITOR,
+                        publish=True)
+        db.session.commit()
+    add_learners(world, 5, start=100)
+    html = unescape(page(client, "/studio/stats/questions/alpha-001"))
+    with world.app_context():
+        revisions = analysis.question_statistics("alpha-001")
+    assert [r.revision_number for r in revisions] == [2, 1]
+    assert [r.n for r in revisions] == [5, MIN_RESPONSES + 2]
+    assert html.index("Revision 2") < html.index("Revision 1")
+    assert "Reworded prompt of alpha-001?" in html and "Choice d of alpha-001" in html
+    second = html[html.index("Revision 2"):html.index("Revision 1")]
+    assert dd(second, "Responses (n)") == "5"
+    assert f"not enough responses yet to flag (n < {MIN_RESPONSES})" in second
+    assert "too-easy" in html[html.index("Revision 1"):]
 
 
 def test_the_key_point_and_section_pages_show_mastery(world, client):
