@@ -275,6 +275,8 @@ ROUTES: list[Route] = [
           expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("GET", "/studio/questions?topic=nope&type=essay&status=gone&lint=maybe&sort=bogus"
                  "&dir=up&page=-3", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("GET", "/studio/questions?flagged=yes&sort=updated",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("POST", "/studio/questions", expect(everyone=NOT_ALLOWED)),
     # Without `confirm`: the confirmation page; with it, the change and back to the list.
     Route("POST", "/studio/bulk", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK),

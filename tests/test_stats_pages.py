@@ -214,6 +214,19 @@ def test_a_too_easy_question_is_flagged_in_the_list_on_its_page_and_in_the_table
     assert f"at least {MIN_RESPONSES} responses" in set_page  # the thresholds are explained
 
 
+def test_the_list_filters_flagged_questions(world, client):
+    with world.app_context():
+        flags = analysis.question_flags([*QUESTIONS, "beta-001"])
+    flagged = sorted(q for q, f in flags.items() if f)
+    assert flagged and "beta-001" not in flagged
+    html = page(client, "/studio/questions?flagged=yes")
+    assert re.findall(r'name="ids" value="([\w-]+)"', html) == flagged
+    assert 'value="flagged"' not in html and '<option value="yes" selected>' in html
+    html = unescape(page(client, "/studio/questions?flagged=maybe"))
+    assert "There is no flag filter “maybe”" in html
+    assert len(re.findall(r'name="ids"', html)) == 5
+
+
 def test_under_30_responses_nothing_is_flagged_and_the_page_says_why(tmp_path):
     app = make_app(tmp_path, studio_bank(tmp_path / "bank"))
     try:

@@ -71,6 +71,7 @@ def questions():
                            stats_url=url_builder("studio.stats_question", "question_id"),
                            types=TYPES, statuses=list(QuestionStatus),
                            difficulties=list(Difficulty), lint_filters=listing.LINT_FILTERS,
+                           flag_filters=listing.FLAG_FILTERS,
                            bulk_actions=actions.STATUS_ACTIONS, form=StudioForm())
 
 
