@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime
 from html import unescape
 
 import pytest
+from playwright.sync_api import sync_playwright
 from sqlalchemy import event, update
 
+from quiz import accounts
 from quiz.attempts import start_attempt, submit_attempt
 from quiz.bank.loader import revision_content
 from quiz.bank.revisions import create_revision
@@ -28,8 +30,9 @@ from quiz.studio.stats_view import BadArgument
 from quiz.vocab import RevisionOrigin
 
 from . import bankgen
-from .conftest import QueryCounter, _teardown, make_app
+from .conftest import PASSWORD, QueryCounter, _teardown, make_app
 from .test_access import _password_hash
+from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, chromium, serving  # noqa: F401 (fixture)
 from .test_queries import right_answer, wrong_answer
 from .test_studio_editor import sign_in, studio_bank
 
@@ -448,3 +451,55 @@ def test_the_pages_send_the_same_statements_for_few_and_many_attempts(tmp_path):
         assert small == large
     finally:
         _teardown(app)
+
+
+# --- in a real browser ---------------------------------------------------------------------------------
+
+BROWSER_PAGES = ["/studio/stats", "/studio/stats/sets/alpha?sort=facility",
+                 "/studio/stats/questions/alpha-003?set=alpha", "/studio/stats/key-points/kp-one",
+                 "/studio/stats/sections/what-to-expect", "/studio/questions?flagged=yes",
+                 "/studio/questions/alpha-001"]
+
+
+@pytest.mark.e2e
+def test_the_pages_in_chromium_at_desktop_and_phone_widths(chromium, world, tmp_path):  # noqa: F811
+    """No CSP violation (no inline style or script), nothing wider than the window (wide
+    tables scroll inside their frame), the histogram drawn; screenshots at 1280 and 390 px."""
+    with world.app_context():
+        accounts.create_user("ivy@example.org", PASSWORD, "Ivy Instructor", "instructor")
+        db.session.commit()
+    shots = Shots(tmp_path / "screenshots")
+    with serving(world) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), chromium_sandbox=False,
+                                    args=CHROMIUM_ARGS)
+        try:
+            for width in (1280, 390):
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                context.add_init_script(CSP_RECORDER)
+                page_ = context.new_page()
+                page_.goto(base + "/auth/login")
+                page_.get_by_label("E-mail").fill("ivy@example.org")
+                page_.get_by_label("Password", exact=True).fill(PASSWORD)
+                page_.get_by_role("button", name="Sign in").click()
+                page_.goto(base + "/studio/")
+                page_.get_by_role("link", name="Statistics").click()
+                assert page_.url.endswith("/studio/stats")
+                for url in BROWSER_PAGES:
+                    response = page_.goto(base + url)
+                    assert response.status == 200, url
+                    shots(page_, f"{width}-{url.strip('/').replace('/', '-').split('?')[0]}")
+                    assert page_.evaluate("window.__cspViolations") == [], url
+                    assert page_.evaluate(
+                        "document.documentElement.scrollWidth <= window.innerWidth"), (url, width)
+                page_.goto(base + "/studio/stats/sets/alpha")
+                assert page_.locator("svg.histogram rect.bar").count() == 10
+                assert page_.locator("svg.histogram").bounding_box()["width"] <= width
+                page_.get_by_text("The histogram as a table").click()
+                assert page_.locator(".histogram-table table").is_visible()
+                # the filter form is a plain GET form
+                page_.select_option("#f-attempts", "all")
+                page_.get_by_role("button", name="Show").click()
+                assert "attempts=all" in page_.url
+                context.close()
+        finally:
+            browser.close()
