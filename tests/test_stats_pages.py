@@ -91,10 +91,8 @@ def test_the_histogram_scales_bars_to_the_largest_bin():
 
 def test_file_names_carry_the_selection():
     sel = Selection(AttemptChoice.ALL, date(2026, 1, 1), None)
-    assert stats_view.file_name("set", "alpha", selection=sel, ext="csv") == \
-        "stats-set-alpha-all-2026-01-01-to-now.csv"
-    assert stats_view.file_name("question", "a b/c", selection=Selection(), ext="json") == \
-        "stats-question-a_b_c-first.json"
+    assert stats_view.file_name("set", "alpha", selection=sel) == "stats-set-alpha-all-2026-01-01-to-now"
+    assert stats_view.file_name("question", "a b/c", selection=Selection()) == "stats-question-a_b_c-first"
 
 
 # --- a world of real attempts ---------------------------------------------------------------------
@@ -388,6 +386,12 @@ def test_the_other_downloads(world, client):
     both = json.loads(client.get("/studio/stats?format=json").get_data(as_text=True))
     assert [r["id"] for r in both["key_points"]] == [r.id for r in kps]
     assert client.get("/studio/stats?format=csv&table=sets").status_code == 400
+    # no responses: the header still names the table's columns
+    empty = read_csv(client.get("/studio/stats/questions/beta-001?format=csv"))
+    assert empty == [["question_id", "revision", "option", "label", "correct", "count", "share",
+                      "mean_rest", "flags"]]
+    assert read_csv(client.get("/studio/stats?format=csv&since=2027-01-01"))[0][:3] == \
+        ["kind", "id", "title"]
 
 
 # --- bad input ---------------------------------------------------------------------------------------

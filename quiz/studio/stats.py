@@ -5,7 +5,6 @@ arguments and the table's order from stats_view.py."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import abort, make_response, render_template, request
@@ -46,11 +45,19 @@ def _not_found(message: str):
     abort(_message(404, message))
 
 
-def _download(fmt: str, rows: list[dict[str, Any]], obj: Any, name: str):
+OPTION_COLUMNS = ("question_id", "revision", "option", "label", "correct", "count", "share",
+                  "mean_rest", "flags")
+ROLLUP_COLUMNS = ("kind", "id", "title", "questions", "responses", "facility", "discrimination",
+                  "learners", "mastered", "must_know")
+
+
+def _download(fmt: str, rows: list[dict[str, Any]], obj: Any, name: str,
+              columns: tuple[str, ...] | None = None):
     """CSV (UTF-8 with a byte order mark, so spreadsheet programs read it as UTF-8) or JSON,
-    as an attachment."""
+    as an attachment. `columns`: the CSV header (for rows other than items'), kept when
+    there are no rows."""
     if fmt == "csv":
-        body = downloads.to_csv(rows)
+        body = downloads.to_csv(rows, columns)
         if not body.startswith("\ufeff"):
             body = "\ufeff" + body
         mimetype, ext = "text/csv; charset=utf-8", "csv"
@@ -76,11 +83,10 @@ def _page(template: str, selection: Selection, page_args: dict[str, str] | None 
 
 
 def _rollup_rows(rollups: list[RollupStats]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in asdict(r).items() if k != "items"} for r in rollups]
+    return [{k: getattr(r, k) for k in ROLLUP_COLUMNS} for r in rollups]
 
 
-def _file(*parts: str, selection: Selection) -> str:
-    return stats_view.file_name(*parts, selection=selection, ext="x")[:-2]
+_file = stats_view.file_name
 
 
 # --- the index ---------------------------------------------------------------------------------
@@ -100,7 +106,7 @@ def stats_index():
                "sections": _rollup_rows(sections)}
         name = _file("sections" if fmt == "csv" and table == "sections"
                      else "key-points" if fmt == "csv" else "rollups", selection=selection)
-        return _download(fmt, rows, obj, name)
+        return _download(fmt, rows, obj, name, ROLLUP_COLUMNS)
     sets = db.session.execute(
         db.select(QuestionSet.id, QuestionSet.title, QuestionSet.kind)
         .where(QuestionSet.active.is_(True)).order_by(QuestionSet.position, QuestionSet.id)).all()
@@ -169,7 +175,7 @@ def stats_question(question_id: str):
     if fmt == "csv":
         return _download(fmt, _option_rows(revisions), None,
                          _file("question", question_id, *([set_id] if set_id else []),
-                               selection=selection) + "-options")
+                               selection=selection) + "-options", OPTION_COLUMNS)
     if fmt == "json":
         return _download(fmt, [], {"question_id": question_id, "set_id": set_id,
                                    "selection": selection, "revisions": revisions},

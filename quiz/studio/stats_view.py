@@ -84,13 +84,13 @@ def read_format(args: Any) -> str:
     return raw
 
 
-def file_name(*parts: str, selection: Selection, ext: str) -> str:
-    """e.g. stats-set-alpha-first-2026-01-01-to-2026-01-31.csv (ids are ASCII slugs)."""
+def file_name(*parts: str, selection: Selection) -> str:
+    """A download's name without its extension, e.g. stats-set-alpha-first-2026-01-01-to-now
+    (anything but ASCII letters, digits, _ and - becomes _)."""
     bits = ["stats", *parts, selection.attempts.value]
     if selection.since or selection.until:
         bits.append(f"{selection.since or 'start'}-to-{selection.until or 'now'}")
-    safe = "-".join(re.sub(r"[^A-Za-z0-9_-]+", "_", b) for b in bits)
-    return f"{safe}.{ext}"
+    return "-".join(re.sub(r"[^A-Za-z0-9_-]+", "_", b) for b in bits)
 
 
 # --- the item table's sort -------------------------------------------------------------------
