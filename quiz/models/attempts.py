@@ -87,6 +87,11 @@ class AttemptQuestion(db.Model):
         UniqueConstraint("attempt_id", "position"),
         UniqueConstraint("attempt_id", "question_id"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score"),
+        # Item analysis (quiz/stats): the items of selected attempts from the index alone
+        # (PostgreSQL; a plain attempt_id index on SQLite), and one revision's responses.
+        Index("ix_attempt_question_attempt_scores", "attempt_id",
+              postgresql_include=["revision_id", "question_id", "position", "score"]),
+        Index("ix_attempt_question_revision", "revision_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))

@@ -18,13 +18,15 @@ The building blocks, each a CTE:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, true
+from sqlalchemy import and_, case, cast, func, literal, literal_column, null, text, true, union_all
+from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import (
@@ -57,11 +59,31 @@ MASTERY = 0.8
 ROLLUP_KINDS = ("key_point", "section")
 BINS = 10  # histogram: ten bins of ten percentage points, the last one including 100
 EPSILON = 1e-12  # variances at or below this are zero (sums of squares carry rounding)
+FEW_QUESTIONS = 10  # question_flags: up to this many ids count only the attempts holding them
 _BIN_NUDGE = 1e-9  # 100*total/k can land a hair below a bin edge it equals
 
 _aq = AttemptQuestion.__table__
 _att = Attempt.__table__
 _rev = QuestionRevision.__table__
+
+
+def _without_jit(fn):
+    """Run fn with PostgreSQL's JIT compilation off (SET jit = off ... RESET jit: two more
+    statements). These statements' cost estimates are far above jit_above_cost, so
+    PostgreSQL would spend seconds compiling expressions of queries that run in a fraction
+    of that (benchmarks/bench_stats.py). If fn raises inside a transaction, its rollback
+    undoes the SET; in autocommit the connection keeps jit off, which does no harm."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if db.engine.dialect.name != "postgresql":
+            return fn(*args, **kwargs)
+        db.session.execute(text("SET jit = off"))
+        result = fn(*args, **kwargs)
+        db.session.execute(text("RESET jit"))
+        return result
+
+    return wrapper
 
 
 def _day_start(day: date) -> datetime:
@@ -72,20 +94,22 @@ def _day_start(day: date) -> datetime:
 
 
 def _selected(selection: Selection, set_id: str | None = None):
-    """CTE `sel` (id, user_id, set_id): the submitted attempts the selection picks.
+    """CTE `sel` (id, user_id, set_id, points): the submitted attempts the selection picks.
 
     FIRST and LAST rank each learner's attempts at each set by (submitted_at, id) among those
     submitted up to `until` (inclusive, UTC days); `since` then filters. So FIRST is a
     learner's very first attempt (counted if it falls in the range) and LAST the last one as
-    of `until`."""
+    of `until`. `points` is the attempt total as submit stored it: the sum of its item
+    scores, unrounded."""
     conds = [_att.c.status == AttemptStatus.SUBMITTED]
     if set_id is not None:
         conds.append(_att.c.set_id == set_id)
     if selection.until is not None:
         conds.append(_att.c.submitted_at < _day_start(selection.until + timedelta(days=1)))
     since = _day_start(selection.since) if selection.since is not None else None
+    cols = (_att.c.id, _att.c.user_id, _att.c.set_id, func.coalesce(_att.c.points, 0.0).label("points"))
     if selection.attempts == AttemptChoice.ALL:
-        stmt = db.select(_att.c.id, _att.c.user_id, _att.c.set_id).where(*conds)
+        stmt = db.select(*cols).where(*conds)
         if since is not None:
             stmt = stmt.where(_att.c.submitted_at >= since)
         return stmt.cte("sel")
@@ -94,107 +118,150 @@ def _selected(selection: Selection, set_id: str | None = None):
     else:
         order = (_att.c.submitted_at.desc(), _att.c.id.desc())
     ranked = (
-        db.select(_att.c.id, _att.c.user_id, _att.c.set_id, _att.c.submitted_at,
+        db.select(*cols, _att.c.submitted_at,
                   func.row_number().over(partition_by=(_att.c.user_id, _att.c.set_id),
                                          order_by=order).label("rn"))
         .where(*conds)
         .subquery("ranked_attempts")
     )
-    stmt = db.select(ranked.c.id, ranked.c.user_id, ranked.c.set_id).where(ranked.c.rn == 1)
+    stmt = db.select(ranked.c.id, ranked.c.user_id, ranked.c.set_id, ranked.c.points).where(ranked.c.rn == 1)
     if since is not None:
         stmt = stmt.where(ranked.c.submitted_at >= since)
     return stmt.cte("sel")
 
 
-def _totals(sel, restrict=None):
-    """CTE `totals` (attempt_id, k, total): item count and sum of item scores per attempt,
-    for the selected attempts (only those holding a response of `restrict`, a CTE with an
-    attempt_id column, when given)."""
-    aq = _aq.alias("aq_all")
-    stmt = (
-        db.select(aq.c.attempt_id, func.count().label("k"),
-                  func.sum(func.coalesce(aq.c.score, 0.0)).label("total"))
-        .join(sel, sel.c.id == aq.c.attempt_id)
+def _item_counts(attempt_ids):
+    """Subquery (attempt_id, k): the number of items of each attempt in `attempt_ids` (a
+    select of ids); an index-only count on attempt_question (attempt_id, position)."""
+    aq = _aq.alias("aq_count")
+    return (
+        db.select(aq.c.attempt_id, func.count().label("k"))
+        .where(aq.c.attempt_id.in_(attempt_ids))
         .group_by(aq.c.attempt_id)
+        .subquery("item_counts")
     )
-    if restrict is not None:
-        stmt = stmt.where(aq.c.attempt_id.in_(db.select(restrict.c.attempt_id)))
-    return stmt.cte("totals")
 
 
-def _responses(sel, where=None, answers: bool = False):
-    """CTE `resp`: one row per selected item (x, rest, ...), optionally only `where`."""
+def _responses(sel, where=None, answers: bool = False, rest: bool = True, few: bool = True):
+    """CTE `resp`: one row per selected item: attempt_id, revision_id, question_id,
+    position, x, user_id, set_id (, answer), rest. `where(table)`: only the items of that
+    attempt_question alias it accepts (the others still count in each attempt's total).
+    `few`: `where` keeps a small part of the responses (one question, one key point), so
+    only the attempts holding one are counted; else every selected attempt is."""
     x = func.coalesce(_aq.c.score, 0.0)
     cols = [_aq.c.attempt_id, _aq.c.revision_id, _aq.c.question_id, _aq.c.position,
             x.label("x"), sel.c.user_id, sel.c.set_id]
     if answers:
         cols.append(_aq.c.answer)
-    target = db.select(*cols).join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
-    if where is None:
-        target = target.cte("target")
-        totals = _totals(sel)
+    stmt = db.select(*cols).join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
+    if not rest:  # only scores (mastery): no item counts needed
+        return (stmt.where(where(_aq)) if where is not None else stmt).cte("resp")
+    if where is None or not few:
+        counts = _item_counts(db.select(sel.c.id))
+        stmt = stmt.join(counts, counts.c.attempt_id == _aq.c.attempt_id)
+        if where is not None:
+            stmt = stmt.where(where(_aq))
     else:
-        target = target.where(where).cte("target")
-        totals = _totals(sel, target)
-    rest = case((totals.c.k > 1, (totals.c.total - target.c.x) / (totals.c.k - 1)), else_=None)
-    return (
-        db.select(*target.c, rest.label("rest"))
-        .join_from(target, totals, totals.c.attempt_id == target.c.attempt_id)
-        .cte("resp")
-    )
+        inner = _aq.alias("aq_where")
+        counts = _item_counts(db.select(inner.c.attempt_id).where(where(inner)))
+        stmt = stmt.join(counts, counts.c.attempt_id == _aq.c.attempt_id).where(where(_aq))
+    k = counts.c.k
+    rest_of_attempt = case((k > 1, (sel.c.points - x) / (k - 1)), else_=None)
+    return stmt.add_columns(rest_of_attempt.label("rest")).cte("resp")
 
 
 # --- per revision ------------------------------------------------------------------------------
 
 
 def _item_rows(resp, efficiency: bool = True):
-    """Per revision: n, the sums and (with efficiency) the sorted-pairs cross-product."""
-    has_rest = resp.c.rest.isnot(None)
-    x, r = resp.c.x, resp.c.rest
+    """Per revision: n and the sums; with efficiency, what the sorted pairing needs.
+
+    The responses are first grouped by (revision, x, rest) with their count m: a few
+    thousand rows however many responses, from which every sum follows (Σx = Σ m·x, ...)."""
+    cells = (
+        db.select(resp.c.revision_id, resp.c.x, resp.c.rest,
+                  func.cast(func.count(), db.Float).label("m"),
+                  func.min(resp.c.position).label("pos"))
+        .group_by(resp.c.revision_id, resp.c.x, resp.c.rest)
+        .cte("score_cells")
+    )
+    has_rest = cells.c.rest.isnot(None)
+    x, r, m = cells.c.x, cells.c.rest, cells.c.m
     agg = (
         db.select(
-            resp.c.revision_id,
-            func.count().label("n"),
-            func.sum(x).label("sx"),
-            func.sum(x * x).label("sxx"),
-            func.count(r).label("nr"),
-            func.sum(case((has_rest, x))).label("rx"),
-            func.sum(case((has_rest, x * x))).label("rxx"),
-            func.sum(r).label("sr"),
-            func.sum(r * r).label("srr"),
-            func.sum(x * r).label("sxr"),
-            func.min(resp.c.position).label("pos"),
+            cells.c.revision_id,
+            func.sum(m).label("n"),
+            func.sum(m * x).label("sx"),
+            func.sum(m * x * x).label("sxx"),
+            func.sum(case((has_rest, m), else_=0)).label("nr"),
+            func.sum(case((has_rest, m * x))).label("rx"),
+            func.sum(case((has_rest, m * x * x))).label("rxx"),
+            func.max(case((has_rest, x))).label("rxmax"),
+            func.sum(m * r).label("sr"),
+            func.sum(m * r * r).label("srr"),
+            func.sum(m * x * r).label("sxr"),
+            func.min(cells.c.pos).label("pos"),
         )
-        .group_by(resp.c.revision_id)
+        .group_by(cells.c.revision_id)
         .subquery("agg")
     )
     cols = [*agg.c, _rev.c.question_id, _rev.c.number, _rev.c.qtype, _rev.c.prompt]
     stmt = db.select(*cols).join_from(agg, _rev, _rev.c.id == agg.c.revision_id)
     if efficiency:
-        # The largest covariance two variables with these marginals can have pairs them in
-        # the same order: the i-th smallest item score with the i-th smallest rest (Moodle's
-        # discriminative efficiency). Rank both, join rank to rank, sum the products.
-        ranked = (
-            db.select(
-                resp.c.revision_id, x.label("x"), r.label("rest"),
-                func.row_number().over(partition_by=resp.c.revision_id,
-                                       order_by=(x, resp.c.attempt_id)).label("rx"),
-                func.row_number().over(partition_by=resp.c.revision_id,
-                                       order_by=(r, resp.c.attempt_id)).label("rr"),
-            )
-            .where(has_rest)
-            .cte("ranked")
-        )
-        other = ranked.alias("ranked_rest")
-        sorted_pairs = (
-            db.select(ranked.c.revision_id, func.sum(ranked.c.x * other.c.rest).label("smax"))
-            .join(other, and_(other.c.revision_id == ranked.c.revision_id, other.c.rr == ranked.c.rx))
-            .group_by(ranked.c.revision_id)
-            .subquery("sorted_pairs")
-        )
-        stmt = stmt.add_columns(sorted_pairs.c.smax).outerjoin(
-            sorted_pairs, sorted_pairs.c.revision_id == agg.c.revision_id)
+        pairs = _sorted_pairs(cells)
+        stmt = stmt.add_columns(pairs.c.dvcx).outerjoin(pairs, pairs.c.revision_id == agg.c.revision_id)
     return stmt
+
+
+def _sorted_pairs(cells):
+    """Subquery (revision_id, dvcx) for the largest covariance the item score x and the rest
+    X can have with their distributions: pairing the i-th smallest x with the i-th smallest X
+    (Moodle's discriminative efficiency). With v_1 < v_2 < ... the distinct x values (v_0 = 0)
+    and c(v) the responses with x < v, the i-th smallest x is the sum of (v - v_prev) over the
+    v with c(v) < i, so
+
+        sum_i x_(i) X_(i) = sum_v (v - v_prev) * (sum X - CX(c(v))) = max(x) * sum X - dvcx
+
+    where CX(j) is the sum of the j smallest X and dvcx = sum_v (v - v_prev) * CX(c(v)).
+    CX comes from the distinct rest values with their counts (m), running count M and running
+    sum S in value order: for rank j inside the group of value r, CX(j) = S - m*r +
+    (j - (M - m))*r. Both sides are grouped first (`cells`: revision, x, rest, m), so nothing
+    sorts the responses themselves."""
+    has_rest = cells.c.rest.isnot(None)
+    values = (
+        db.select(cells.c.revision_id, cells.c.x.label("v"), func.sum(cells.c.m).label("c"))
+        .where(has_rest)
+        .group_by(cells.c.revision_id, cells.c.x)
+        .subquery("x_values")
+    )
+    window = {"partition_by": values.c.revision_id, "order_by": values.c.v}
+    steps = db.select(
+        values.c.revision_id,
+        (values.c.v - func.coalesce(func.lag(values.c.v).over(**window), 0.0)).label("dv"),
+        (func.sum(values.c.c).over(**window) - values.c.c).label("below"),
+    ).subquery("x_steps")
+    rests = (
+        db.select(cells.c.revision_id, cells.c.rest.label("r"), func.sum(cells.c.m).label("m"))
+        .where(has_rest)
+        .group_by(cells.c.revision_id, cells.c.rest)
+        .subquery("rest_values")
+    )
+    rwindow = {"partition_by": rests.c.revision_id, "order_by": rests.c.r}
+    runs = db.select(
+        rests.c.revision_id, rests.c.r, rests.c.m,
+        func.sum(rests.c.m).over(**rwindow).label("big_m"),
+        func.sum(rests.c.m * rests.c.r).over(**rwindow).label("big_s"),
+    ).subquery("rest_runs")
+    cx = (runs.c.big_s - runs.c.m * runs.c.r) + (steps.c.below - (runs.c.big_m - runs.c.m)) * runs.c.r
+    return (
+        db.select(steps.c.revision_id, func.sum(steps.c.dv * func.coalesce(cx, 0.0)).label("dvcx"))
+        .select_from(steps)
+        .outerjoin(runs, and_(runs.c.revision_id == steps.c.revision_id,
+                              runs.c.big_m - runs.c.m < steps.c.below,
+                              steps.c.below <= runs.c.big_m))
+        .group_by(steps.c.revision_id)
+        .subquery("sorted_pairs")
+    )
 
 
 def _var(n: int, s: float, ss: float) -> float | None:
@@ -215,20 +282,21 @@ class _Figures:
 
 
 def _figures(row: Any) -> _Figures:
-    n = row.n
+    n = int(row.n)  # sums of counts are NUMERIC on PostgreSQL
     facility = row.sx / n if n else None
     variance = _var(n, row.sx or 0.0, row.sxx or 0.0)
     sd = math.sqrt(variance) if variance is not None else None
     discrimination = efficiency = None
-    nr = row.nr
+    nr = int(row.nr)
     if nr >= 2:
         vx = _var(nr, row.rx, row.rxx)
         vr = _var(nr, row.sr, row.srr)
         cov = (row.sxr - row.rx * row.sr / nr) / (nr - 1)
         if vx > EPSILON and vr > EPSILON:
             discrimination = max(-1.0, min(1.0, cov / math.sqrt(vx * vr)))
-            smax = getattr(row, "smax", None)
-            if smax is not None:
+            dvcx = getattr(row, "dvcx", None)
+            if dvcx is not None:
+                smax = row.rxmax * row.sr - float(dvcx)  # the sorted pairing's sum (_sorted_pairs)
                 cmax = (smax - row.rx * row.sr / nr) / (nr - 1)
                 if cmax > EPSILON:
                     efficiency = cov / cmax
@@ -298,34 +366,46 @@ def _moments(s: int, m2sum: float, m3sum: float, m4sum: float) -> tuple[float | 
     return sd, skew, kurt
 
 
+@_without_jit
 def set_statistics(set_id: str, selection: Selection = Selection()) -> SetStats:  # noqa: B008
     """A set's figures over the selected attempts, with one ItemStats per revision served.
 
     Cronbach's alpha treats each position of the attempt as one item (a slot, as Moodle does
     for random questions): k = the number of positions, the item variances are those of the
     scores at each position, the total variance that of the attempt totals (in points).
-    Statements: the set, the attempt figures, the slot variances, the items: four."""
+    Statements: the set, then one for the attempt figures, the slot variances and the items."""
     found = db.session.execute(
         db.select(QuestionSet.id, QuestionSet.title).where(QuestionSet.id == set_id)).first()
     if found is None:
         raise LookupError(f"No question set {set_id!r}.")
     sel = _selected(selection, set_id)
-    totals = _totals(sel)
-    a = db.session.execute(_attempt_row(totals)).one()
-    attempts = a.attempts or 0
+    x = func.coalesce(_aq.c.score, 0.0)
+    # One pass over the selected attempts' items (the covering index), materialised once and
+    # read by the three aggregates below, which return in one statement (UNION ALL).
+    base = (
+        db.select(_aq.c.attempt_id, _aq.c.revision_id, _aq.c.position, x.label("x"))
+        .join_from(_aq, sel, sel.c.id == _aq.c.attempt_id)
+        .cte("base")
+    )
+    totals = (db.select(base.c.attempt_id, func.count().label("k"))
+              .group_by(base.c.attempt_id).subquery("per_attempt_items"))
+    totals = (db.select(totals.c.attempt_id, totals.c.k, sel.c.points.label("total"))
+              .join(sel, sel.c.id == totals.c.attempt_id).subquery("totals"))
+    rest = case((totals.c.k > 1, (totals.c.total - base.c.x) / (totals.c.k - 1)), else_=None)
+    resp = (db.select(*base.c, rest.label("rest"))
+            .join_from(base, totals, totals.c.attempt_id == base.c.attempt_id).subquery("resp"))
+    slots = (db.select(base.c.position.label("slot"), func.count().label("slot_n"),
+                       func.sum(base.c.x).label("slot_s"), func.sum(base.c.x * base.c.x).label("slot_ss"))
+             .group_by(base.c.position))
+    parts = {"item": _item_rows(resp), "attempts": _attempt_row(totals), "slot": slots}
+    rows = db.session.execute(_union(parts)).all()
+    a = next(row for row in rows if row.part == "attempts")
+    attempts = int(a.attempts or 0)
     sd, skew, kurt = _moments(attempts, a.m2 or 0.0, a.m3 or 0.0, a.m4 or 0.0)
-
-    resp = _responses(sel)
-    slots = db.session.execute(
-        db.select(resp.c.position, func.count().label("n"), func.sum(resp.c.x).label("s"),
-                  func.sum(resp.c.x * resp.c.x).label("ss"))
-        .group_by(resp.c.position)
-    ).all()
-    alpha = _alpha(attempts, slots, a.st or 0.0, a.stt or 0.0)
+    slot_rows = [_Slot(int(r.slot_n), r.slot_s, r.slot_ss) for r in rows if r.part == "slot"]
+    alpha = _alpha(attempts, slot_rows, a.st or 0.0, a.stt or 0.0)
     sem = sd * math.sqrt(1 - alpha) if sd is not None and alpha is not None and alpha <= 1 else None
-
-    rows = db.session.execute(
-        _item_rows(resp).order_by(literal_column("pos"), _rev.c.question_id, _rev.c.number)).all()
+    rows = sorted((r for r in rows if r.part == "item"), key=lambda r: (r.pos, r.question_id, r.number))
     histogram = tuple(Bin(10.0 * b, 10.0 * (b + 1), getattr(a, f"bin{b}") or 0) for b in range(BINS))
     return SetStats(
         set_id=found.id, title=found.title, selection=selection, attempts=attempts,
@@ -333,6 +413,35 @@ def set_statistics(set_id: str, selection: Selection = Selection()) -> SetStats:
         histogram=histogram, items=tuple(_item(row) for row in rows),
         flags=flagging.set_flags(attempts, alpha),
     )
+
+
+@dataclass(frozen=True)
+class _Slot:
+    n: int
+    s: float
+    ss: float
+
+
+def _union(parts: dict[str, Any]):
+    """One UNION ALL of differently shaped selects: each row has a `part` column naming its
+    select, every other select's columns NULL."""
+    names = [[c.key for c in stmt.selected_columns] for stmt in parts.values()]
+    types = {c.key: c.type for stmt in parts.values() for c in stmt.selected_columns}
+    every = [n for group in names for n in group]
+    assert len(every) == len(set(every)), "the parts' column names must differ"  # noqa: S101
+
+    def typed_null(name: str):  # PostgreSQL needs NULLs of the column's type in a UNION
+        kind = types[name]
+        return cast(null(), db.Float if isinstance(kind, NullType) else kind).label(name)
+
+    selects = []
+    for (part, stmt), own in zip(parts.items(), names, strict=True):
+        sub = stmt.subquery(f"part_{part}")
+        selects.append(db.select(
+            literal(part, db.String).label("part"),
+            *[cast(sub.c[n], db.Float).label(n) if isinstance(types[n], NullType) and n in own
+              else sub.c[n] if n in own else typed_null(n) for n in every]))
+    return union_all(*selects)
 
 
 def _alpha(attempts: int, slots, st: float, stt: float) -> float | None:
@@ -412,7 +521,7 @@ def _option_counts(resp, revisions: list[Any]) -> dict[tuple[int, str], Any]:
 
 def _options(row: Any, data: dict[str, Any], counts: dict[tuple[int, str], Any]) -> tuple[OptionStats, ...]:
     specs = TYPES[row.qtype].stat_options(data)
-    n = row.n
+    n = int(row.n)
     got = {s.key: counts.get((row.revision_id, s.key)) for s in specs}
     top = {key: (c.top if c is not None else 0) for key, c in got.items()}
     key_top: dict[str, int] = {}
@@ -434,6 +543,7 @@ def _options(row: Any, data: dict[str, Any], counts: dict[tuple[int, str], Any])
     return tuple(out)
 
 
+@_without_jit
 def question_statistics(question_id: str, selection: Selection = Selection(),  # noqa: B008
                         set_id: str | None = None) -> list[ItemStats]:
     """One ItemStats per revision of the question with responses, newest first, with options.
@@ -445,7 +555,8 @@ def question_statistics(question_id: str, selection: Selection = Selection(),  #
     if db.session.scalar(db.select(Question.id).where(Question.id == question_id)) is None:
         raise LookupError(f"No question {question_id!r}.")
     sel = _selected(selection, set_id)
-    resp = _responses(sel, _aq.c.question_id == question_id, answers=True)
+    revisions = db.select(QuestionRevision.id).where(QuestionRevision.question_id == question_id)
+    resp = _responses(sel, lambda t: t.c.revision_id.in_(revisions), answers=True)
     rows = db.session.execute(
         _item_rows(resp).add_columns(_rev.c.data).order_by(_rev.c.number.desc())).all()
     counts = _option_counts(resp, rows) if rows else {}
@@ -455,6 +566,7 @@ def question_statistics(question_id: str, selection: Selection = Selection(),  #
 # --- flags for the question list ---------------------------------------------------------------
 
 
+@_without_jit
 def question_flags(question_ids: list[str], selection: Selection = Selection(),  # noqa: B008
                    ) -> dict[str, tuple]:
     """The flags of each question's current revision over the selection, across all sets
@@ -466,7 +578,7 @@ def question_flags(question_ids: list[str], selection: Selection = Selection(), 
     current = db.select(Question.current_revision_id).where(
         Question.id.in_(ids), Question.current_revision_id.isnot(None))
     sel = _selected(selection)
-    resp = _responses(sel, _aq.c.revision_id.in_(current))
+    resp = _responses(sel, lambda t: t.c.revision_id.in_(current), few=len(ids) <= FEW_QUESTIONS)
     for row in db.session.execute(_item_rows(resp, efficiency=False)):
         f = _figures(row)
         out[row.question_id] = flagging.item_flags(f.n, f.facility, f.discrimination)
@@ -503,14 +615,18 @@ def _rollup_figures(kind: str, selection: Selection, rollup_id: str | None):
     link = links.subquery("links")
     if rollup_id is not None:
         revisions = db.select(link.c.revision_id).where(link.c.rid == rollup_id)
-        where = _aq.c.revision_id.in_(revisions)
     else:
-        where = _aq.c.revision_id.in_(db.select(link.c.revision_id))
+        revisions = db.select(link.c.revision_id)
+
+    def where(t):
+        return t.c.revision_id.in_(revisions)
+
     sel = _selected(selection)
-    resp = _responses(sel, where)
+    resp = _responses(sel, where, few=rollup_id is not None)
     items = db.session.execute(
         _item_rows(resp, efficiency=rollup_id is not None)
         .order_by(_rev.c.question_id, _rev.c.number)).all()
+    resp = _responses(sel, where, rest=False)
     per_learner = (
         db.select(link.c.rid, resp.c.user_id, func.count().label("n"),
                   func.avg(resp.c.x).label("mean"))
@@ -554,6 +670,7 @@ def _rollup(kind: str, head: Any, items: list[Any], agg: Any, with_items: bool) 
     )
 
 
+@_without_jit
 def rollup_statistics(kind: str, id: str, selection: Selection = Selection()) -> RollupStats:  # noqa: A002, B008
     """A key point (via revision_key_point) or section (via question_revision.source_id):
     its revisions' items, facility over all their responses, n-weighted mean discrimination,
@@ -562,6 +679,7 @@ def rollup_statistics(kind: str, id: str, selection: Selection = Selection()) ->
     return _rollup(kind, heads[0], items, per_rollup.get(id), with_items=True)
 
 
+@_without_jit
 def rollups(kind: str, selection: Selection = Selection()) -> list[RollupStats]:  # noqa: B008
     """Every key point (or section) in bank order, without items: four statements."""
     heads, items, per_rollup, rev_rollups = _rollup_figures(kind, selection, None)
