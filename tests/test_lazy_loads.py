@@ -26,7 +26,9 @@ class LazyLoads:
         self.loads: list[str] = []
 
     def __call__(self, state):
-        if state.lazy_loaded_from is not None or state.is_column_load:
+        # Lazy loads are SELECTs; other statements (e.g. the statistics' SET jit on
+        # PostgreSQL) have no load options to ask about.
+        if state.is_select and (state.lazy_loaded_from is not None or state.is_column_load):
             self.loads.append(str(state.statement).split("\n")[0][:120])
 
 
