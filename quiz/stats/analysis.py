@@ -2,13 +2,13 @@
 
 Every figure comes from sums computed by the database, grouped by revision (or slot, option,
 learner): counts, sums of item scores, of their squares, of the rest-of-attempt score and of
-cross-products; window functions pick the selected attempts, rank responses (discriminative
-efficiency, the top third of learners) and find the median. Python only turns those few rows
-per revision, option or bin into the figures. Definitions and references: docs/statistics.md.
+cross-products; window functions give running sums (discriminative efficiency), the top
+third of learners and the median. Python only turns those few rows per revision, option or
+bin into the figures. Definitions and references: docs/statistics.md.
 
-The building blocks, each a CTE:
+The building blocks, each a CTE or subquery:
 - `_selected`: the attempts a Selection picks (submitted only; first/last per learner and
-  set by submitted_at then id, ranked over attempts submitted up to `until`; then `since`).
+  set by submitted_at then id, among attempts submitted up to `until`; then `since`).
 - `_responses`: the items of those attempts (optionally only some), with x = the item score
   (0..1, an unscored item 0) and rest = the attempt total without this item, as a fraction
   of the rest's maximum (the attempt's item count - 1); NULL for a one-item attempt.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, cast, func, literal, literal_column, null, text, true, union_all
+from sqlalchemy import and_, case, cast, func, literal, literal_column, null, or_, text, true, union_all
 from sqlalchemy.types import NullType
 
 from ..extensions import db
@@ -113,20 +113,23 @@ def _selected(selection: Selection, set_id: str | None = None):
         if since is not None:
             stmt = stmt.where(_att.c.submitted_at >= since)
         return stmt.cte("sel")
+    # "No earlier (later) submitted attempt of the same learner at the same set": an anti-join
+    # rather than row_number() = 1, whose selectivity PostgreSQL cannot estimate (it guessed
+    # 0.5 % of the rows and planned the joins after it for almost none).
+    other = _att.alias("other_attempt")
     if selection.attempts == AttemptChoice.FIRST:
-        order = (_att.c.submitted_at.asc(), _att.c.id.asc())
+        before = or_(other.c.submitted_at < _att.c.submitted_at,
+                     and_(other.c.submitted_at == _att.c.submitted_at, other.c.id < _att.c.id))
     else:
-        order = (_att.c.submitted_at.desc(), _att.c.id.desc())
-    ranked = (
-        db.select(*cols, _att.c.submitted_at,
-                  func.row_number().over(partition_by=(_att.c.user_id, _att.c.set_id),
-                                         order_by=order).label("rn"))
-        .where(*conds)
-        .subquery("ranked_attempts")
-    )
-    stmt = db.select(ranked.c.id, ranked.c.user_id, ranked.c.set_id, ranked.c.points).where(ranked.c.rn == 1)
+        before = or_(other.c.submitted_at > _att.c.submitted_at,
+                     and_(other.c.submitted_at == _att.c.submitted_at, other.c.id > _att.c.id))
+    rival = [other.c.user_id == _att.c.user_id, other.c.set_id == _att.c.set_id,
+             other.c.status == AttemptStatus.SUBMITTED, before]
+    if selection.until is not None:
+        rival.append(other.c.submitted_at < _day_start(selection.until + timedelta(days=1)))
+    stmt = db.select(*cols).where(*conds, ~db.exists().where(*rival))
     if since is not None:
-        stmt = stmt.where(ranked.c.submitted_at >= since)
+        stmt = stmt.where(_att.c.submitted_at >= since)
     return stmt.cte("sel")
 
 
@@ -627,13 +630,19 @@ def _rollup_figures(kind: str, selection: Selection, rollup_id: str | None):
         _item_rows(resp, efficiency=rollup_id is not None)
         .order_by(_rev.c.question_id, _rev.c.number)).all()
     resp = _responses(sel, where, rest=False)
-    per_learner = (
-        db.select(link.c.rid, resp.c.user_id, func.count().label("n"),
-                  func.avg(resp.c.x).label("mean"))
-        .join(link, link.c.revision_id == resp.c.revision_id)
-        .group_by(link.c.rid, resp.c.user_id)
-        .subquery("per_learner")
-    )
+    if rollup_id is not None:  # resp holds only this rollup's revisions
+        rid = literal(rollup_id, db.String).label("rid")
+        per_learner = (db.select(rid, resp.c.user_id, func.count().label("n"),
+                                 func.avg(resp.c.x).label("mean"))
+                       .group_by(resp.c.user_id).subquery("per_learner"))
+    else:
+        per_learner = (
+            db.select(link.c.rid, resp.c.user_id, func.count().label("n"),
+                      func.avg(resp.c.x).label("mean"))
+            .join(link, link.c.revision_id == resp.c.revision_id)
+            .group_by(link.c.rid, resp.c.user_id)
+            .subquery("per_learner")
+        )
     stmt = (
         db.select(per_learner.c.rid, func.count().label("learners"),
                   func.sum(per_learner.c.n).label("responses"),
@@ -641,8 +650,6 @@ def _rollup_figures(kind: str, selection: Selection, rollup_id: str | None):
                   func.sum(case((per_learner.c.mean >= MASTERY - EPSILON, 1), else_=0)).label("mastered"))
         .group_by(per_learner.c.rid)
     )
-    if rollup_id is not None:
-        stmt = stmt.where(per_learner.c.rid == rollup_id)
     per_rollup = {row.rid: row for row in db.session.execute(stmt)}
     link_rows = [] if rollup_id is not None else db.session.execute(
         db.select(link.c.rid, link.c.revision_id)).all()
