@@ -275,6 +275,8 @@ ROUTES: list[Route] = [
           expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("GET", "/studio/questions?topic=nope&type=essay&status=gone&lint=maybe&sort=bogus"
                  "&dir=up&page=-3", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
+    Route("GET", "/studio/questions?flagged=yes&sort=updated",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK)),
     Route("POST", "/studio/questions", expect(everyone=NOT_ALLOWED)),
     # Without `confirm`: the confirmation page; with it, the change and back to the list.
     Route("POST", "/studio/bulk", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=OK),
@@ -351,6 +353,42 @@ ROUTES: list[Route] = [
     Route("GET", "/studio/export?format=pdf", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD)),
     Route("GET", "/studio/export", expect(anonymous=LOGIN, learners=FORBIDDEN, staff=BAD)),
     Route("POST", "/studio/export", expect(everyone=NOT_ALLOWED)),
+    # Studio: item statistics (the owner's submitted attempt of beta is in the figures)
+    *[Route("GET", path, expect(anonymous=LOGIN, learners=FORBIDDEN, staff=status)) for path, status in (
+        ("/studio/stats", OK),
+        ("/studio/stats?attempts=all&since=2020-01-01&until=2999-12-31", OK),
+        ("/studio/stats?format=csv&table=sections", OK),
+        ("/studio/stats?format=json", OK),
+        ("/studio/stats?attempts=foo", BAD),
+        ("/studio/stats?format=csv&table=nope", BAD),
+        ("/studio/stats/sets/beta", OK),
+        ("/studio/stats/sets/beta?attempts=last&sort=facility&dir=desc", OK),
+        ("/studio/stats/sets/beta?format=csv", OK),
+        ("/studio/stats/sets/beta?format=json", OK),
+        ("/studio/stats/sets/beta?since=2026-13-40", BAD),
+        ("/studio/stats/sets/beta?since=2026-02-01&until=2026-01-01", BAD),
+        ("/studio/stats/sets/beta?sort=nope", BAD),
+        ("/studio/stats/sets/nope", NOT_FOUND),
+        ("/studio/stats/questions/beta-001", OK),
+        ("/studio/stats/questions/beta-001?set=beta&attempts=all", OK),
+        ("/studio/stats/questions/beta-001?format=csv", OK),
+        ("/studio/stats/questions/beta-001?format=json", OK),
+        ("/studio/stats/questions/beta-001?format=xml", BAD),
+        ("/studio/stats/questions/beta-001?set=nope", NOT_FOUND),
+        ("/studio/stats/questions/nope", NOT_FOUND),
+        ("/studio/stats/key-points/kp-two", OK),
+        ("/studio/stats/key-points/kp-two?format=csv", OK),
+        ("/studio/stats/key-points/kp-two?format=json", OK),
+        ("/studio/stats/key-points/kp-two?attempts=foo", BAD),
+        ("/studio/stats/key-points/nope", NOT_FOUND),
+        ("/studio/stats/sections/what-to-expect", OK),
+        ("/studio/stats/sections/what-to-expect?format=csv", OK),
+        ("/studio/stats/sections/what-to-expect?until=yesterday", BAD),
+        ("/studio/stats/sections/nope", NOT_FOUND),
+    )],
+    *[Route("POST", path, expect(everyone=NOT_ALLOWED)) for path in (
+        "/studio/stats", "/studio/stats/sets/beta", "/studio/stats/questions/beta-001",
+        "/studio/stats/key-points/kp-two", "/studio/stats/sections/what-to-expect")],
     # Studio: topics, key points, sets
     # (edit POSTs: without `version` 400; with a wrong one 409; with the row's own, saved;
     # 422: the bank's validator refuses the values)

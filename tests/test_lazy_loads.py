@@ -26,7 +26,9 @@ class LazyLoads:
         self.loads: list[str] = []
 
     def __call__(self, state):
-        if state.lazy_loaded_from is not None or state.is_column_load:
+        # Lazy loads are SELECTs; other statements (e.g. the statistics' SET jit on
+        # PostgreSQL) have no load options to ask about.
+        if state.is_select and (state.lazy_loaded_from is not None or state.is_column_load):
             self.loads.append(str(state.statement).split("\n")[0][:120])
 
 
@@ -74,7 +76,15 @@ PAGES = [
     ("staff", "/studio/questions/new?type=matching"),
     ("staff", "/studio/questions/alpha-004/edit"),
     ("staff", "/studio/questions/alpha-004/preview"),
+    ("staff", "/studio/questions"),
     ("staff", "/studio/questions/alpha-004"),
+    ("staff", "/studio/stats"),
+    ("staff", "/studio/stats/sets/alpha"),
+    ("staff", "/studio/stats/sets/mixed?attempts=all"),
+    ("staff", "/studio/stats/questions/alpha-004"),
+    ("staff", "/studio/stats/questions/alpha-003?set=alpha"),
+    ("staff", "/studio/stats/key-points/kp-one"),
+    ("staff", "/studio/stats/sections/soft-tissue"),
     ("staff", "/studio/import"),
     ("staff", "/studio/export?format=moodle-xml"),
     ("staff", "/studio/export?format=gift"),

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
-from . import entities, exchange_views, questions, views  # noqa: E402,F401
+from . import entities, exchange_views, questions, stats, views  # noqa: E402,F401

@@ -26,13 +26,15 @@ from ..models import (
 )
 from ..qtypes import TYPES
 from ..staff.roster import PER_PAGE, RosterPage, clean_query, like_pattern
+from ..stats import analysis
 from ..vocab import STAFF_ROLES, AuditEntity, Difficulty, QuestionStatus
 
 # Each sort key with the direction it opens in (recently changed first).
 SORTS = {"id": "asc", "topic": "asc", "updated": "desc", "status": "asc"}
 LINT_FILTERS = {"yes": "with lint warnings", "no": "without lint warnings",
                 "unknown": "lint not counted yet"}
-FILTER_KEYS = ("q", "topic", "kp", "type", "status", "difficulty", "lint")
+FLAG_FILTERS = {"yes": "flagged by the statistics"}
+FILTER_KEYS = ("q", "topic", "kp", "type", "status", "difficulty", "lint", "flagged")
 
 Latest = aliased(QuestionRevision, name="latest")
 Current = aliased(QuestionRevision, name="current")
@@ -49,6 +51,7 @@ class QuestionFilter:
     status: str = ""
     difficulty: str = ""
     lint: str = ""
+    flagged: str = ""  # "yes": only questions whose served revision has statistics flags
     notices: list[str] = field(default_factory=list)
 
     def args(self) -> dict[str, str]:
@@ -70,6 +73,7 @@ def read_filter(args: Any, topic_ids: set[str], kp_ids: set[str]) -> QuestionFil
         "status": ({s.value for s in QuestionStatus}, "status"),
         "difficulty": ({d.value for d in Difficulty}, "difficulty"),
         "lint": (set(LINT_FILTERS), "lint filter"),
+        "flagged": (set(FLAG_FILTERS), "flag filter"),
     }
     for key, (values, noun) in allowed.items():
         raw = args.get(key, "")
@@ -103,7 +107,17 @@ def _where(f: QuestionFilter) -> list:
         where.append(Latest.lint_warnings == 0)
     elif f.lint == "unknown":
         where.append(Latest.lint_warnings.is_(None))
+    if f.flagged:
+        where.append(Question.id.in_(flagged_ids()))
     return where
+
+
+def flagged_ids() -> list[str]:
+    """Questions whose served revision is flagged (first attempts, every set): the served
+    questions' ids, then one question_flags call. Only the "flagged" filter pays for it."""
+    ids = list(db.session.scalars(db.select(Question.id)
+                                  .where(Question.current_revision_id.isnot(None))))
+    return sorted(qid for qid, flags in analysis.question_flags(ids).items() if flags)
 
 
 def _joined(stmt):

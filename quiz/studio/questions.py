@@ -12,7 +12,10 @@ from ..bank.revisions import StatusError, publish_blockers, restore_revision
 from ..extensions import db
 from ..models import Question, QuestionRevision
 from ..qtypes import TYPES
+from ..stats import analysis
+from ..stats.flags import MIN_RESPONSES
 from ..vocab import AuditEntity, Difficulty, QuestionStatus
+from ..web import url_builder
 from . import actions, bp, diffing, editor, listing
 from .views import StudioForm
 
@@ -62,9 +65,14 @@ def questions():
                                  _int_arg("page"))
     for notice in f.notices:
         flash(notice, "error")
+    # The page's rows only, in one call: the statements do not grow with the list.
+    flags = analysis.question_flags([r.id for r in page.rows]) if page.rows else {}
     return render_template("studio/questions.html", listing=page, f=f, choices=choices,
+                           flags=flags,
+                           stats_url=url_builder("studio.stats_question", "question_id"),
                            types=TYPES, statuses=list(QuestionStatus),
                            difficulties=list(Difficulty), lint_filters=listing.LINT_FILTERS,
+                           flag_filters=listing.FLAG_FILTERS,
                            bulk_actions=actions.STATUS_ACTIONS, form=StudioForm())
 
 
@@ -118,7 +126,9 @@ def _question_page(question: Question, status: int = 200):
     # loaded here, in the view, not lazily by the template).
     blockers = (publish_blockers(question.latest_revision)
                 if question.latest_revision is not None else [])
+    flags = analysis.question_flags([question.id]).get(question.id, ())
     return render_template("studio/question.html", question=question, blockers=blockers,
+                           flags=flags, min_responses=MIN_RESPONSES,
                            available=actions.available(question), form=StudioForm()), status
 
 

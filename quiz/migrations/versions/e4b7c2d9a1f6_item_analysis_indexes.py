@@ -7,13 +7,13 @@ On SQLite it is a plain index on attempt_id. attempt_question (revision_id): the
 of one question's, key point's or section's revisions without a full scan.
 
 Revision ID: e4b7c2d9a1f6
-Revises: 9c5e2a7f1b38
+Revises: e4b7c91d2a60
 Create Date: 2026-12-04 03:45:00
 """
 from alembic import op
 
 revision = "e4b7c2d9a1f6"
-down_revision = "9c5e2a7f1b38"
+down_revision = "e4b7c91d2a60"
 branch_labels = None
 depends_on = None
 
