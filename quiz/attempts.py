@@ -23,6 +23,7 @@ from .models import (
 )
 from .models._common import utcnow
 from .question_types import TYPES
+from .stats import summary as item_sums
 from .vocab import AttemptStatus, QuestionStatus, SetKind
 
 
@@ -179,8 +180,10 @@ def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
     UPDATE sets status, submitted_at, points and score together. It is the only write
     that can fail: only the request that flips in_progress -> submitted goes on, so
     double and concurrent submits score exactly once. The winner then writes the items'
-    answers and scores (one executemany) and upserts the learner's latest-answer summary
-    (one statement), in the same transaction. Nothing is reloaded.
+    answers and scores (one executemany), upserts the learner's latest-answer summary
+    (one statement) and adds the items to the kept item-analysis sums if this is the
+    learner's first submitted attempt at the set (one statement), in the same transaction.
+    Nothing is reloaded.
     """
     now = utcnow()
     rows: list[dict[str, Any]] = []
@@ -206,6 +209,7 @@ def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
         attempt.user_id, attempt.id, now,
         [(item.question_id, item.id, item.revision_id, score) for item, _, score in scored],
     )
+    item_sums.add_attempt_items(attempt.id, len(scored))
     return True
 
 

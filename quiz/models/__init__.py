@@ -12,6 +12,7 @@ from .bank import (
     Section,
     Topic,
 )
+from .stats import RevisionItemSums
 
 __all__ = [
     "Attempt",
@@ -23,6 +24,7 @@ __all__ = [
     "Question",
     "QuestionRevision",
     "QuestionSet",
+    "RevisionItemSums",
     "RevisionKeyPoint",
     "Section",
     "Topic",

@@ -36,6 +36,7 @@ from ..models import (
     Question,
     QuestionRevision,
     QuestionSet,
+    RevisionItemSums,
     RevisionKeyPoint,
     Section,
 )
@@ -65,6 +66,7 @@ _BIN_NUDGE = 1e-9  # 100*total/k can land a hair below a bin edge it equals
 _aq = AttemptQuestion.__table__
 _att = Attempt.__table__
 _rev = QuestionRevision.__table__
+_sums = RevisionItemSums.__table__
 
 
 def _without_jit(fn):
@@ -176,11 +178,16 @@ def _responses(sel, where=None, answers: bool = False, rest: bool = True, few: b
 # --- per revision ------------------------------------------------------------------------------
 
 
-def _item_rows(resp, efficiency: bool = True):
-    """Per revision: n and the sums; with efficiency, what the sorted pairing needs.
+SUM_COLUMNS = ("n", "sx", "sxx", "nr", "rx", "rxx", "rxmax", "sr", "srr", "sxr")  # _item_sums
+
+
+def _item_sums(resp):
+    """(cells CTE, subquery `agg`): per revision, n and the sums SUM_COLUMNS (and pos).
 
     The responses are first grouped by (revision, x, rest) with their count m: a few
-    thousand rows however many responses, from which every sum follows (Σx = Σ m·x, ...)."""
+    thousand rows however many responses, from which every sum follows (Σx = Σ m·x, ...).
+    Without a rest (nr = 0), rx, rxx, rxmax, sr, srr and sxr are NULL. The kept sums
+    (quiz.stats.summary) are this over the default selection."""
     cells = (
         db.select(resp.c.revision_id, resp.c.x, resp.c.rest,
                   func.cast(func.count(), db.Float).label("m"),
@@ -208,6 +215,13 @@ def _item_rows(resp, efficiency: bool = True):
         .group_by(cells.c.revision_id)
         .subquery("agg")
     )
+    return cells, agg
+
+
+def _item_rows(resp, efficiency: bool = True):
+    """Per revision: n and the sums (_item_sums) with the revision's question id, number,
+    type and prompt; with efficiency, what the sorted pairing needs."""
+    cells, agg = _item_sums(resp)
     cols = [*agg.c, _rev.c.question_id, _rev.c.number, _rev.c.qtype, _rev.c.prompt]
     stmt = db.select(*cols).join_from(agg, _rev, _rev.c.id == agg.c.revision_id)
     if efficiency:
@@ -569,23 +583,37 @@ def question_statistics(question_id: str, selection: Selection = Selection(),  #
 # --- flags for the question list ---------------------------------------------------------------
 
 
-@_without_jit
 def question_flags(question_ids: list[str], selection: Selection = Selection(),  # noqa: B008
                    ) -> dict[str, tuple]:
     """The flags of each question's current revision over the selection, across all sets
-    (two statements for any number of ids; questions without one get ())."""
+    (questions without one get ()). The default selection reads the kept sums
+    (revision_item_sums: one statement for any number of ids); any other is computed live
+    from the responses (one statement, and two for JIT on PostgreSQL)."""
     ids = list(dict.fromkeys(question_ids))
     out: dict[str, tuple] = {qid: () for qid in ids}
     if not ids:
         return out
+    if selection == Selection():
+        rows = db.session.execute(
+            db.select(Question.id.label("question_id"), *(_sums.c[name] for name in SUM_COLUMNS))
+            .join(_sums, _sums.c.revision_id == Question.current_revision_id)
+            .where(Question.id.in_(ids)))
+    else:
+        rows = _live_flag_rows(ids, selection)
+    for row in rows:
+        f = _figures(row)
+        out[row.question_id] = flagging.item_flags(f.n, f.facility, f.discrimination)
+    return out
+
+
+@_without_jit
+def _live_flag_rows(ids: list[str], selection: Selection) -> list[Any]:
+    """The per-revision sums of the questions' current revisions, from the responses."""
     current = db.select(Question.current_revision_id).where(
         Question.id.in_(ids), Question.current_revision_id.isnot(None))
     sel = _selected(selection)
     resp = _responses(sel, lambda t: t.c.revision_id.in_(current), few=len(ids) <= FEW_QUESTIONS)
-    for row in db.session.execute(_item_rows(resp, efficiency=False)):
-        f = _figures(row)
-        out[row.question_id] = flagging.item_flags(f.n, f.facility, f.discrimination)
-    return out
+    return db.session.execute(_item_rows(resp, efficiency=False)).all()
 
 
 # --- key points and sections -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`flask --app wsgi stats items`: the item analysis on the command line (registered in quiz/cli.py)."""
+"""`flask --app wsgi stats items | rebuild`: item analysis on the command line (see quiz/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import QuestionSet
-from . import analysis
+from . import analysis, summary
 from .downloads import ITEM_COLUMNS, item_rows, to_csv, to_json
 from .model import AttemptChoice, Selection
 
@@ -50,3 +50,12 @@ def stats_items(set_id: str | None, attempts: str, since, until, fmt: str) -> No
         return
     rows = [row for s in results for row in item_rows(s.items, set_id=s.set_id)]
     click.echo(to_csv(rows, ("set_id", *ITEM_COLUMNS)), nl=False)
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild() -> None:
+    """Recompute the kept item sums (revision_item_sums) from the attempts, e.g. after
+    changing attempts by hand; the question list's flags read them."""
+    rows = summary.rebuild_item_sums()
+    db.session.commit()
+    click.echo(f"Rebuilt the item sums: {rows} revision row(s).")
