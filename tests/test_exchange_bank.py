@@ -22,6 +22,7 @@ from quiz.vocab import QuestionStatus, RevisionOrigin
 
 from . import bankgen, flows
 from .conftest import _teardown, make_app
+from .test_studio_questions import statements
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -906,21 +907,6 @@ def test_a_download_in_an_unknown_format_is_a_400(studio_client):
         assert studio_client.get(f"/studio/export{query}").status_code == 400
 
 
-def _statements_for(app, client, url: str) -> int:
-    from sqlalchemy import event
-
-    from .conftest import QueryCounter
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return counter.count
-
-
 @pytest.mark.parametrize("url", ["/studio/export?format=moodle-xml", "/studio/export?format=gift",
                                  "/studio/import"])
 def test_exchange_pages_cost_the_same_for_a_small_and_a_large_bank(tmp_path, url):
@@ -931,7 +917,7 @@ def test_exchange_pages_cost_the_same_for_a_small_and_a_large_bank(tmp_path, url
         try:
             client = flows.signed_in(app, "instructor", "ina@example.org")
             client.get(url)  # warm up (the signed-in user's first lookups)
-            counts.append(_statements_for(app, client, url))
+            counts.append(statements(app, client, url))
         finally:
             _teardown(app)
     assert counts[0] == counts[1], counts

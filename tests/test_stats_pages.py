@@ -13,7 +13,7 @@ from html import unescape
 
 import pytest
 from playwright.sync_api import sync_playwright
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from quiz import accounts
 from quiz.attempts import start_attempt, submit_attempt
@@ -30,11 +30,12 @@ from quiz.studio.stats_view import BadArgument
 from quiz.vocab import RevisionOrigin
 
 from . import bankgen
-from .conftest import PASSWORD, QueryCounter, _teardown, make_app
+from .conftest import PASSWORD, _teardown, make_app
 from .test_access import _password_hash
 from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, chromium, serving  # noqa: F401 (fixture)
 from .test_queries import right_answer, wrong_answer
 from .test_studio_editor import sign_in, studio_bank
+from .test_studio_questions import statements
 
 # --- plain functions -----------------------------------------------------------------------------
 
@@ -421,18 +422,6 @@ def test_bad_arguments_get_a_clear_4xx(world, client, url, status, message):
 
 
 # --- statements and lazy loads ------------------------------------------------------------------------
-
-def statements(app, client, url: str) -> int:
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return counter.count
-
 
 STATEMENT_URLS = ["/studio/stats", "/studio/stats/sets/alpha", "/studio/stats/sets/alpha?attempts=all",
                   "/studio/stats/questions/alpha-003", "/studio/stats/key-points/kp-one",
