@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .learn import bp as learn_bp
+    from .orgs import bp as orgs_bp
     from .policy import register_policy
     from .rendering import register_filters
     from .staff import bp as staff_bp
@@ -88,6 +89,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(studio_bp)
+    app.register_blueprint(orgs_bp)
     register_cli(app)
     register_filters(app)
     register_policy(app)

@@ -77,6 +77,7 @@ class PageAttempt:
     points: float | None
     score: float | None
     submitted_at: datetime | None
+    assignment_id: int | None
     items: list[PageItem] = field(default_factory=list)
 
     @property
@@ -91,7 +92,7 @@ class PageAttempt:
 _ATTEMPT = (
     db.select(Attempt.id, Attempt.user_id, Attempt.set_id, QuestionSet.title, User.name,
               Attempt.status, Attempt.pass_mark, Attempt.points, Attempt.score,
-              Attempt.submitted_at)
+              Attempt.submitted_at, Attempt.assignment_id)
     .join(QuestionSet, QuestionSet.id == Attempt.set_id)
     .join(User, User.id == Attempt.user_id)
     .where(Attempt.id == db.bindparam("attempt_id"))

@@ -9,6 +9,8 @@ The rules:
 - A learner sees and takes their own attempts and sees their own progress.
 - Instructors and admins (staff) also see every learner's attempts and progress, and the
   learner roster; they never take another learner's attempt.
+- An organisation's managers and instructors review the attempts made for its
+  assignments (quiz.orgs.tenancy, which holds every other rule inside an organisation).
 - Staff may edit the question bank (the studio).
 - Admins alone manage accounts (list, roles, deactivate, reset links); every signed-in
   user manages their own name and password.
@@ -23,6 +25,7 @@ from flask import Flask
 from sqlalchemy import ColumnElement, and_
 
 from .models import Attempt, User
+from .orgs.tenancy import views_assignment_attempts
 from .vocab import STAFF_ROLES, Role
 
 
@@ -40,8 +43,11 @@ def _is_self(user: Any, user_id: int | None) -> bool:
 
 
 def can_view_attempt(user: Any, attempt: Attempt) -> bool:
-    """Review an attempt: its learner, or staff."""
-    return _is_self(user, attempt.user_id) or is_staff(user)
+    """Review an attempt: its learner, staff, or the managers and instructors of the
+    organisation whose assignment it was made for."""
+    if _is_self(user, attempt.user_id) or is_staff(user):
+        return True
+    return views_assignment_attempts(user, getattr(attempt, "assignment_id", None))
 
 
 def can_take_attempt(user: Any, attempt: Attempt) -> bool:

@@ -32,6 +32,31 @@ class Role(StrEnum):
 STAFF_ROLES = frozenset({Role.INSTRUCTOR, Role.ADMIN})
 
 
+class OrgRole(StrEnum):
+    """A person's role inside one organisation (a clinic, a school class).
+
+    Manager: runs onboarding and sees the organisation's members and results. Instructor:
+    sees the organisation's results (and may be attached to several organisations).
+    Member: a learner who is assigned work. Independent of the site-wide Role.
+    """
+
+    MANAGER = "manager"
+    INSTRUCTOR = "instructor"
+    MEMBER = "member"
+
+
+class AssignmentState(StrEnum):
+    """Where one person stands on one assignment (quiz.orgs.results.assignment_state)."""
+
+    NOT_OPEN = "not_open"        # the assignment opens later
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    PASSED = "passed"            # a pass that has not expired
+    NOT_PASSED = "not_passed"    # submitted, never passed (yet)
+    OVERDUE = "overdue"          # past the due date without a pass
+    EXPIRED = "expired"          # passed once, but the recertification period has run out
+
+
 class QuestionTypeName(StrEnum):
     """Must equal the keys of quiz.question_types.TYPES (a test checks it)."""
 
@@ -66,6 +91,10 @@ class AuditEntity(StrEnum):
     TOPIC = "topic"
     KEY_POINT = "key_point"
     USER = "user"
+    ORGANISATION = "organisation"
+    MEMBERSHIP = "membership"
+    COHORT = "cohort"
+    ASSIGNMENT = "assignment"
 
 
 class Difficulty(StrEnum):

@@ -12,9 +12,15 @@ from .bank import (
     Section,
     Topic,
 )
+from .orgs import Assignment, AssignmentPerson, Cohort, Membership, Organisation
 from .stats import RevisionItemSums
 
 __all__ = [
+    "Assignment",
+    "AssignmentPerson",
+    "Cohort",
+    "Membership",
+    "Organisation",
     "Attempt",
     "AttemptQuestion",
     "AuditEvent",

@@ -39,6 +39,8 @@ class Attempt(db.Model):
         Index("ix_attempt_user_set", "user_id", "set_id"),
         # A learner's attempts by time: the roster's last activity, history pages.
         Index("ix_attempt_user_submitted", "user_id", "submitted_at"),
+        # One assignment's attempts per person: the dashboard, "My assignments", limits.
+        Index("ix_attempt_assignment_user", "assignment_id", "user_id"),
         # At most one unfinished attempt per learner and set: a double-clicked "Start"
         # resumes instead of opening a second attempt.
         Index(
@@ -58,6 +60,8 @@ class Attempt(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     # Copied from the set at start, so a later change of pass mark does not rewrite history.
     pass_mark: Mapped[int | None] = mapped_column(Integer)
+    # The assignment this attempt counts for (quiz.orgs); null for free practice.
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship()
     question_set: Mapped[QuestionSet] = relationship()
