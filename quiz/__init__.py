@@ -71,7 +71,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     limiter.init_app(app)
     _limit_in_views_only(app)
 
-    from . import models  # noqa: F401  (registers the tables on db.metadata)
+    from . import (
+        mail,  # noqa: F401  (delivers queued mail after each commit)
+        models,  # noqa: F401  (registers the tables on db.metadata)
+    )
     from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp

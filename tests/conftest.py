@@ -34,6 +34,7 @@ def make_app(tmp_path: Path, bank_path: Path | None, **config):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BANK_PATH": str(bank_path or SHIPPED_BANK),
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
         **config,
     })
     with app.app_context():
