@@ -44,7 +44,9 @@ def build_message(to: str, subject: str, text: str) -> EmailMessage:
 def send_mail(to: str, subject: str, text: str) -> EmailMessage:
     """Queue a plain-text message to `to`; it goes out when the current session commits."""
     message = build_message(to, subject, text)
-    db.session().info.setdefault(_QUEUE, []).append(message)
+    session = db.session()
+    session.connection()  # begin the transaction the message belongs to (sends no statement)
+    session.info.setdefault(_QUEUE, []).append(message)
     return message
 
 
@@ -54,7 +56,7 @@ def deliver(messages: list[EmailMessage]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for message in messages:
         name = f"{_stamp()}-{secrets.token_hex(4)}.eml"
-        (folder / name).write_bytes(message.as_bytes(policy=policy.SMTP))
+        (folder / name).write_bytes(message.as_bytes(policy=policy.default))
 
 
 def _stamp() -> str:
