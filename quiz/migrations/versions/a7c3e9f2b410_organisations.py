@@ -1,7 +1,8 @@
 """organisations: organisation, cohort, membership, assignment, assignment_person, attempt.assignment_id
 
 Clinics and school classes (quiz.orgs). attempt.assignment_id is added with a plain
-ALTER TABLE on SQLite too (an inline REFERENCES clause), never a copy of the table:
+ALTER TABLE on SQLite too (an inline REFERENCES clause, then moved into a named table
+constraint as the models have it: _sqlite_edit_attempt), never a copy of the table:
 attempt_question and learner_question_latest refer to attempt, and the older migrations'
 SQLite downgrades rely on its definition staying as it is.
 
@@ -97,9 +98,8 @@ def upgrade():
         batch_op.create_index('ix_assignment_person_user', ['user_id'], unique=False)
 
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("ALTER TABLE attempt ADD COLUMN assignment_id INTEGER "
-                   "CONSTRAINT fk_attempt_assignment_id_assignment "
-                   "REFERENCES assignment (id) ON DELETE SET NULL")
+        op.execute("ALTER TABLE attempt ADD COLUMN assignment_id INTEGER " + _SQLITE_INLINE_FK)
+        _sqlite_edit_attempt(_SQLITE_INLINE_FK, _SQLITE_TABLE_FK)
     else:
         with op.batch_alter_table('attempt', schema=None) as batch_op:
             batch_op.add_column(sa.Column('assignment_id', sa.Integer(), nullable=True))
@@ -114,7 +114,10 @@ def downgrade():
         batch_op.drop_index('ix_attempt_assignment_user')
         if op.get_bind().dialect.name != "sqlite":
             batch_op.drop_constraint(batch_op.f('fk_attempt_assignment_id_assignment'), type_='foreignkey')
-        # SQLite: ALTER TABLE .. DROP COLUMN (3.35+) drops the inline REFERENCES with it.
+        else:
+            # Back to the inline REFERENCES, which ALTER TABLE .. DROP COLUMN (3.35+) drops
+            # with the column (it refuses a column named in a table constraint).
+            _sqlite_edit_attempt(_SQLITE_TABLE_FK, _SQLITE_INLINE_FK)
         batch_op.drop_column('assignment_id')
     with op.batch_alter_table('assignment_person', schema=None) as batch_op:
         batch_op.drop_index('ix_assignment_person_user')
@@ -132,3 +135,47 @@ def downgrade():
     op.drop_table('assignment')
     op.drop_table('cohort')
     op.drop_table('organisation')
+
+
+# SQLite adds a column with ALTER TABLE only with its constraint written inline, and
+# SQLAlchemy reads no constraint name from an inline REFERENCES; the models (and so
+# `db check`, and a database made by create_all) name it as a table constraint. So the
+# stored definition is then edited into that form, the way migration e4b7c91d2a60 edits
+# question_revision's: the stored rows are the same either way.
+_SQLITE_INLINE_FK = ("CONSTRAINT fk_attempt_assignment_id_assignment "
+                     "REFERENCES assignment (id) ON DELETE SET NULL")
+_SQLITE_TABLE_FK = ("CONSTRAINT fk_attempt_assignment_id_assignment "
+                    "FOREIGN KEY(assignment_id) REFERENCES assignment (id) ON DELETE SET NULL")
+_COLUMN = "assignment_id INTEGER"
+
+
+def _sqlite_edit_attempt(old: str, new: str) -> None:
+    """Move attempt.assignment_id's foreign key between the inline form (old or new is
+    _SQLITE_INLINE_FK) and a table constraint at the end of the definition."""
+    bind = op.get_bind()
+    table_sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'attempt'").scalar()
+    if old == _SQLITE_INLINE_FK:
+        inline = f"{_COLUMN} {old}"
+        head, close = table_sql.rstrip(), ")"
+        if table_sql.count(inline) != 1 or not head.endswith(close):
+            raise RuntimeError("attempt's definition is not as this migration left it: "
+                               "change it by hand")
+        edited = head[:-1].replace(inline, _COLUMN).rstrip() + f", {new})"
+    else:
+        ending = f", {old})"
+        if table_sql.count(old) != 1 or not table_sql.rstrip().endswith(ending) \
+                or table_sql.count(_COLUMN) != 1:
+            raise RuntimeError("attempt's definition is not as this migration left it: "
+                               "change it by hand")
+        edited = table_sql.rstrip()[:-len(ending)] + ")"
+        edited = edited.replace(_COLUMN, f"{_COLUMN} {new}")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'attempt'", (edited,))
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    check = bind.exec_driver_sql("PRAGMA integrity_check").scalar()
+    if check != "ok":
+        raise RuntimeError(f"integrity check after the change: {check}")
