@@ -57,6 +57,13 @@ class AssignmentState(StrEnum):
     EXPIRED = "expired"          # passed once, but the recertification period has run out
 
 
+class ReminderKind(StrEnum):
+    """Which reminder of an assignment went to a person (quiz.models.ReminderSent)."""
+
+    DUE_SOON = "due_soon"    # a few days before the due date
+    OVERDUE = "overdue"      # once the due date has passed without a pass
+
+
 class QuestionTypeName(StrEnum):
     """Must equal the keys of quiz.question_types.TYPES (a test checks it)."""
 
@@ -95,6 +102,9 @@ class AuditEntity(StrEnum):
     MEMBERSHIP = "membership"
     COHORT = "cohort"
     ASSIGNMENT = "assignment"
+    INVITATION = "invitation"
+    JOIN_CODE = "join_code"
+    CERTIFICATE = "certificate"
 
 
 class Difficulty(StrEnum):

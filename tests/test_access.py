@@ -435,6 +435,19 @@ ROUTES: list[Route] = [
     )],
 ]
 
+# Site-wide routes of the onboarding work (issue 10), one list per area so that each
+# area adds its rows in its own place.
+# Mail: the forgotten-password page, the admins' outbox.
+MAIL_ROUTES: list[Route] = [
+]
+# Certificates: the public verification page, a learner's own certificates.
+CERTIFICATE_ROUTES: list[Route] = [
+]
+# Organisations created by site admins (/admin/orgs).
+ADMIN_ORG_ROUTES: list[Route] = [
+]
+ROUTES += MAIL_ROUTES + CERTIFICATE_ROUTES + ADMIN_ORG_ROUTES
+
 
 # --- the world every matrix case runs in ------------------------------------------------
 

@@ -111,6 +111,25 @@ ORG_ROUTES: list[OrgRoute] = [
              oexpect(anonymous=LOGIN, signed_in=NOT_FOUND, member=OK, viewers=OK)),
 ]
 
+# One list per area of the onboarding work (issue 10), so that each adds rows in its place.
+# Members and cohorts.
+PEOPLE_ROUTES: list[OrgRoute] = [
+]
+# Invitations and join codes.
+INVITATION_ROUTES: list[OrgRoute] = [
+]
+# Assignments (the manager's side and the learner's).
+ASSIGNMENT_ROUTES: list[OrgRoute] = [
+]
+# The manager's dashboard and its CSV.
+DASHBOARD_ROUTES: list[OrgRoute] = [
+]
+# Certificates (an organisation's list, a PDF, revoking).
+ORG_CERTIFICATE_ROUTES: list[OrgRoute] = [
+]
+ORG_ROUTES += (PEOPLE_ROUTES + INVITATION_ROUTES + ASSIGNMENT_ROUTES + DASHBOARD_ROUTES
+               + ORG_CERTIFICATE_ROUTES)
+
 
 # --- the world ----------------------------------------------------------------------------
 

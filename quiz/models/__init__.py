@@ -12,12 +12,26 @@ from .bank import (
     Section,
     Topic,
 )
-from .orgs import Assignment, AssignmentPerson, Cohort, Membership, Organisation
+from .orgs import (
+    Assignment,
+    AssignmentPerson,
+    Certificate,
+    Cohort,
+    Invitation,
+    JoinCode,
+    Membership,
+    Organisation,
+    ReminderSent,
+)
 from .stats import RevisionItemSums
 
 __all__ = [
     "Assignment",
     "AssignmentPerson",
+    "Certificate",
+    "Invitation",
+    "JoinCode",
+    "ReminderSent",
     "Cohort",
     "Membership",
     "Organisation",

@@ -62,6 +62,10 @@ class Attempt(db.Model):
     pass_mark: Mapped[int | None] = mapped_column(Integer)
     # The assignment this attempt counts for (quiz.orgs); null for free practice.
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"))
+    # When the server stops accepting answers (started_at + the assignment's time limit,
+    # copied at start); null without a time limit. Past it the attempt is submitted with
+    # what was saved (quiz.orgs, `attempts close-overdue`).
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
     question_set: Mapped[QuestionSet] = relationship()

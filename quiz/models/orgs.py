@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..vocab import OrgRole, check_in
+from ..vocab import OrgRole, ReminderKind, check_in
 from ._common import utcnow
 from .accounts import User
 from .bank import QuestionSet
@@ -139,3 +140,111 @@ class AssignmentPerson(db.Model):
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Invitation(db.Model):
+    """An invitation of one e-mail address into an organisation (quiz.orgs.invitations).
+
+    Only the SHA-256 of the one-time link's token is kept. Accepting it either creates the
+    invitee's account (they choose their password on the link's page) or, for an address
+    that has an account already, adds that account once its owner has signed in.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        check_in("role", OrgRole),
+        Index("ix_invitation_org", "org_id", "accepted_at", "created_at"),
+        Index("ix_invitation_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), default=OrgRole.MEMBER.value)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship()
+    cohort: Mapped[Cohort | None] = relationship()
+
+
+class JoinCode(db.Model):
+    """A code (and the link that carries it) that lets anyone who has it join an
+    organisation as a member, until it expires, is revoked or has been used `max_uses` times."""
+
+    __tablename__ = "join_code"
+    __table_args__ = (
+        CheckConstraint("max_uses IS NULL OR max_uses >= 1", name="max_uses"),
+        CheckConstraint("uses >= 0", name="uses"),
+        Index("ix_join_code_org", "org_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship()
+    cohort: Mapped[Cohort | None] = relationship()
+
+
+class Certificate(db.Model):
+    """Proof of one passing attempt of an assignment (quiz.orgs.certificates).
+
+    What the certificate states is copied at issue (learner, set, organisation, score), so
+    a later rename does not change a document already handed out. `code` is random (the
+    public verification page looks it up); one certificate per passing attempt.
+    """
+
+    __tablename__ = "certificate"
+    __table_args__ = (
+        Index("ix_certificate_org", "org_id", "assignment_id", "user_id"),
+        Index("ix_certificate_user", "user_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"), unique=True)
+    learner_name: Mapped[str] = mapped_column(String(100))
+    set_title: Mapped[str] = mapped_column(String(200))
+    org_name: Mapped[str] = mapped_column(String(120))
+    score: Mapped[float] = mapped_column(Float)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReminderSent(db.Model):
+    """A reminder mail that went to one person about one assignment: `mail send-due` sends
+    each (assignment, person, kind, due date) once. A changed due date arms it again."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (
+        check_in("kind", ReminderKind),
+        UniqueConstraint("assignment_id", "user_id", "kind", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

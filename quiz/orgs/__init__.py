@@ -8,4 +8,11 @@ from flask import Blueprint
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 
-from . import views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    assignment_views,
+    certificate_views,
+    dashboard_views,
+    invitation_views,
+    people_views,
+    views,
+)

@@ -1,0 +1,2 @@
+"""Assignments: the manager's pages (create, edit, archive) and the learner's (start an
+attempt for an assignment)."""

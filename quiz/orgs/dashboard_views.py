@@ -1,0 +1,1 @@
+"""The manager's dashboard: people x assignments, filters, sorting, paging, CSV."""
