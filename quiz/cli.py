@@ -22,6 +22,7 @@ from .bank.revisions import refresh_lint
 from .exchange.model import MAX_FILE_BYTES, ExchangeError
 from .extensions import db
 from .models import Question, QuestionRevision, User
+from .orgs.cli import orgs_cli
 from .stats.cli import stats_cli
 from .vocab import Role
 
@@ -402,4 +403,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(progress_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(init_command)

@@ -445,6 +445,19 @@ CERTIFICATE_ROUTES: list[Route] = [
 ]
 # Organisations created by site admins (/admin/orgs).
 ADMIN_ORG_ROUTES: list[Route] = [
+    # (on the orgs blueprint: /orgs/admin; refused like /admin/users, 403 for non-admins)
+    Route("GET", "/orgs/admin", expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN,
+                                       admin=OK)),
+    Route("POST", "/orgs/admin", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/orgs/admin/new", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                           instructor=FORBIDDEN, admin=OK)),
+    Route("POST", "/orgs/admin/new", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                            instructor=FORBIDDEN, admin=to("/orgs/admin")),
+          data={"name": "Clinic New", "manager_email": "new.manager@example.org"}),
+    Route("POST", "/orgs/admin/new", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                            instructor=FORBIDDEN, admin=BAD),
+          data={"name": "Clinic New", "manager_email": "not an address"}),
+    Route("PUT", "/orgs/admin/new", expect(everyone=NOT_ALLOWED)),
 ]
 ROUTES += MAIL_ROUTES + CERTIFICATE_ROUTES + ADMIN_ORG_ROUTES
 

@@ -36,7 +36,17 @@ from quiz.extensions import db
 from quiz.models import Assignment, Cohort, Membership, Organisation, QuestionSet, User
 from quiz.vocab import OrgRole
 
-from .test_access import LOGIN, MISSING_ID, NOT_ALLOWED, NOT_FOUND, OK, Redirect, _password_hash
+from .test_access import (
+    BAD,
+    LOGIN,
+    MISSING_ID,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    OK,
+    Redirect,
+    _password_hash,
+    to,
+)
 
 pytestmark = pytest.mark.small_bank
 
@@ -113,7 +123,71 @@ ORG_ROUTES: list[OrgRoute] = [
 
 # One list per area of the onboarding work (issue 10), so that each adds rows in its place.
 # Members and cohorts.
+CONFLICT = 409
 PEOPLE_ROUTES: list[OrgRoute] = [
+    # The member list: viewers (instructors read only); bad filters are 4xx, never a 500.
+    OrgRoute("GET", "/orgs/{org}/members", view_only()),
+    OrgRoute("GET", "/orgs/{org}/members?q=mem&cohort={cohort}&role=member&sort=joined&dir=asc",
+             view_only()),
+    OrgRoute("GET", "/orgs/{org}/members?cohort=none&page=9", view_only()),
+    OrgRoute("GET", "/orgs/{org}/members?cohort={missing}",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/members?cohort=spring", view_only(BAD)),
+    OrgRoute("GET", "/orgs/{org}/members?role=boss", view_only(BAD)),
+    OrgRoute("GET", "/orgs/{missing}/members", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/members", oexpect(everyone=NOT_ALLOWED)),
+    # Bulk move: nobody ticked is a 400 (the ids themselves: tests/test_orgs_people.py).
+    OrgRoute("POST", "/orgs/{org}/members/move", manage_only(BAD), data={"cohort": "none"}),
+    OrgRoute("POST", "/orgs/{missing}/members/move", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND),
+             data={"cohort": "none"}),
+    OrgRoute("GET", "/orgs/{org}/members/move", oexpect(everyone=NOT_ALLOWED)),
+    # One member.
+    OrgRoute("GET", "/orgs/{org}/members/{member}", view_only()),
+    OrgRoute("GET", "/orgs/{org}/members/{missing}", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/members/{member}/cohort",
+             manage_only(to("/orgs/{org}/members/{member}")), data={"cohort": "none"}),
+    OrgRoute("POST", "/orgs/{org}/members/{member}/cohort", manage_only(NOT_FOUND),
+             data={"cohort": str(MISSING_ID)}),
+    OrgRoute("POST", "/orgs/{org}/members/{member}/cohort", manage_only(BAD), data={"cohort": "x"}),
+    OrgRoute("POST", "/orgs/{org}/members/{missing}/cohort",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND), data={"cohort": "none"}),
+    OrgRoute("GET", "/orgs/{org}/members/{member}/cohort", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/{org}/members/{member}/role",
+             manage_only(to("/orgs/{org}/members/{member}")), data={"role": "instructor"}),
+    OrgRoute("POST", "/orgs/{org}/members/{member}/role", manage_only(BAD), data={"role": "boss"}),
+    # The only manager demoting themselves: refused (admins are not members: 404).
+    OrgRoute("POST", "/orgs/{org}/members/{me}/role",
+             oexpect(anonymous=LOGIN, not_managers=NOT_FOUND, manager=CONFLICT, admin=NOT_FOUND),
+             data={"role": "member"}),
+    OrgRoute("POST", "/orgs/{org}/members/{missing}/role",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND), data={"role": "member"}),
+    OrgRoute("GET", "/orgs/{org}/members/{member}/role", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/{org}/members/{member}/remove", manage_only(to("/orgs/{org}/members"))),
+    OrgRoute("POST", "/orgs/{org}/members/{me}/remove",
+             oexpect(anonymous=LOGIN, not_managers=NOT_FOUND, manager=CONFLICT, admin=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/members/{missing}/remove",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/members/{member}/remove", oexpect(everyone=NOT_ALLOWED)),
+    # Cohorts: viewers see the list, managers change it.
+    OrgRoute("GET", "/orgs/{org}/cohorts", view_only()),
+    OrgRoute("GET", "/orgs/{missing}/cohorts", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/cohorts", manage_only(to("/orgs/{org}/cohorts")),
+             data={"name": "Autumn hires"}),
+    OrgRoute("POST", "/orgs/{org}/cohorts", manage_only(CONFLICT), data={"name": "hires a"}),
+    OrgRoute("POST", "/orgs/{org}/cohorts", manage_only(BAD), data={"name": "  "}),
+    OrgRoute("POST", "/orgs/{missing}/cohorts", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND),
+             data={"name": "Autumn hires"}),
+    OrgRoute("POST", "/orgs/{org}/cohorts/{cohort}/rename", manage_only(to("/orgs/{org}/cohorts")),
+             data={"name": "Spring hires"}),
+    OrgRoute("POST", "/orgs/{org}/cohorts/{cohort}/rename", manage_only(BAD), data={"name": ""}),
+    OrgRoute("POST", "/orgs/{org}/cohorts/{missing}/rename",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND), data={"name": "Spring hires"}),
+    OrgRoute("GET", "/orgs/{org}/cohorts/{cohort}/rename", oexpect(everyone=NOT_ALLOWED)),
+    # A's cohort has a member and an assignment: it cannot be deleted.
+    OrgRoute("POST", "/orgs/{org}/cohorts/{cohort}/delete", manage_only(CONFLICT)),
+    OrgRoute("POST", "/orgs/{org}/cohorts/{missing}/delete",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/cohorts/{cohort}/delete", oexpect(everyone=NOT_ALLOWED)),
 ]
 # Invitations and join codes.
 INVITATION_ROUTES: list[OrgRoute] = [
