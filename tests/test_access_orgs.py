@@ -137,9 +137,9 @@ PEOPLE_ROUTES: list[OrgRoute] = [
     OrgRoute("GET", "/orgs/{missing}/members", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
     OrgRoute("POST", "/orgs/{org}/members", oexpect(everyone=NOT_ALLOWED)),
     # Bulk move: nobody ticked is a 400 (the ids themselves: tests/test_orgs_people.py).
-    OrgRoute("POST", "/orgs/{org}/members/move", manage_only(BAD), data={"cohort": "none"}),
+    OrgRoute("POST", "/orgs/{org}/members/move", manage_only(BAD), data={"target": "none"}),
     OrgRoute("POST", "/orgs/{missing}/members/move", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND),
-             data={"cohort": "none"}),
+             data={"target": "none"}),
     OrgRoute("GET", "/orgs/{org}/members/move", oexpect(everyone=NOT_ALLOWED)),
     # One member.
     OrgRoute("GET", "/orgs/{org}/members/{member}", view_only()),

@@ -34,6 +34,7 @@ from quiz.vocab import OrgRole
 
 from .conftest import PASSWORD, QueryCounter
 from .test_access import _password_hash
+from .test_e2e import chromium  # noqa: F401 (fixture)
 from .test_lazy_loads import LazyLoads
 
 pytestmark = pytest.mark.small_bank
@@ -172,7 +173,7 @@ def test_instructors_see_the_list_without_the_changes(app, world):
     member = client.get(f"/orgs/{world['a']}/members/{world['ann']}").get_data(as_text=True)
     assert "Ann Able" in member and "/remove" not in member and "/role" not in member
     assert client.post(f"/orgs/{world['a']}/members/move",
-                       data={"ids": world["ann"], "cohort": "none"}).status_code == 404
+                       data={"ids": world["ann"], "target": "none"}).status_code == 404
     assert client.post(f"/orgs/{world['a']}/members/{world['ann']}/remove").status_code == 404
     assert cohort_of(app, world["a"], world["ann"]) == world["spring"]
 
@@ -188,28 +189,30 @@ def test_a_manager_sees_checkboxes_and_the_move_form(app, world):
 def test_a_bulk_move_moves_every_ticked_member_and_audits_each(app, world):
     client = _client(app, world["manager"])
     response = client.post(f"/orgs/{world['a']}/members/move", data={
-        "ids": [world["ann"], world["cy"], world["dee"]], "cohort": world["autumn"],
-        "q": "", "cohort_filter": "", "sort": "joined", "dir": "asc", "page": "1"})
+        "ids": [world["ann"], world["cy"], world["dee"]], "target": world["autumn"],
+        # the list's filter, carried along (its `cohort` is not the target)
+        "q": "example", "cohort": world["spring"], "sort": "joined", "dir": "asc", "page": "1"})
     assert response.status_code == 302
+    assert f"cohort={world['spring']}" in response.headers["Location"]
     assert "sort=joined" in response.headers["Location"]
     assert [cohort_of(app, world["a"], world[k]) for k in ("ann", "bob", "cy", "dee")] == [
         world["autumn"], world["spring"], world["autumn"], world["autumn"]]
     assert audit_actions(app, "membership") == ["move", "move"]  # Cy was there already
     assert "Moved 2 members" in client.get(response.headers["Location"]).get_data(as_text=True)
     # and out of every cohort
-    client.post(f"/orgs/{world['a']}/members/move", data={"ids": [world["ann"]], "cohort": "none"})
+    client.post(f"/orgs/{world['a']}/members/move", data={"ids": [world["ann"]], "target": "none"})
     assert cohort_of(app, world["a"], world["ann"]) is None
 
 
 @pytest.mark.parametrize(("data", "status"), [
-    ({"cohort": "{autumn}"}, 400),                                  # nobody ticked
-    ({"ids": ["{ann}", "{eve}"], "cohort": "{autumn}"}, 404),       # B's member among them
-    ({"ids": ["{ann}", "987654"], "cohort": "{autumn}"}, 404),      # nobody at all
-    ({"ids": ["{ann}", "x"], "cohort": "{autumn}"}, 400),           # tampered
-    ({"ids": ["{ann}", "{bob}"], "cohort": "{spring_b}"}, 404),     # B's cohort
-    ({"ids": ["{ann}", "{bob}"], "cohort": "987654"}, 404),
-    ({"ids": ["{ann}", "{bob}"], "cohort": ""}, 400),               # no target chosen
-    ({"ids": ["{ann}", "{bob}"], "cohort": "spring"}, 400),
+    ({"target": "{autumn}"}, 400),                                  # nobody ticked
+    ({"ids": ["{ann}", "{eve}"], "target": "{autumn}"}, 404),       # B's member among them
+    ({"ids": ["{ann}", "987654"], "target": "{autumn}"}, 404),      # nobody at all
+    ({"ids": ["{ann}", "x"], "target": "{autumn}"}, 400),           # tampered
+    ({"ids": ["{ann}", "{bob}"], "target": "{spring_b}"}, 404),     # B's cohort
+    ({"ids": ["{ann}", "{bob}"], "target": "987654"}, 404),
+    ({"ids": ["{ann}", "{bob}"], "target": ""}, 400),               # no target chosen
+    ({"ids": ["{ann}", "{bob}"], "target": "spring"}, 400),
 ])
 def test_a_bad_bulk_move_moves_nobody(app, world, data, status):
     filled = {k: ([v.format(**world) for v in val] if isinstance(val, list) else val.format(**world))
@@ -226,7 +229,7 @@ def test_a_bad_bulk_move_moves_nobody(app, world, data, status):
 def test_too_many_ticked_is_refused(app, world):
     ids = [str(n) for n in range(1, people.MAX_SELECTION + 2)]
     response = _client(app, world["manager"]).post(
-        f"/orgs/{world['a']}/members/move", data={"ids": ids, "cohort": "none"})
+        f"/orgs/{world['a']}/members/move", data={"ids": ids, "target": "none"})
     assert response.status_code == 400
 
 
@@ -303,7 +306,7 @@ def test_removing_a_member_keeps_their_attempts(app, world):
 def test_site_admins_manage_any_organisation(app, world):
     client = _client(app, world["admin"])
     assert client.post(f"/orgs/{world['b']}/members/move",
-                       data={"ids": [world["eve"]], "cohort": "none"}).status_code == 302
+                       data={"ids": [world["eve"]], "target": "none"}).status_code == 302
     assert cohort_of(app, world["b"], world["eve"]) is None
 
 
@@ -345,7 +348,7 @@ def test_a_cohort_in_use_is_not_deleted_and_the_page_says_why(app, world):
     assert refused.status_code == 409
     assert "2 members" in refused.get_data(as_text=True)
     client.post(f"/orgs/{world['a']}/members/move",
-                data={"ids": [world["ann"], world["bob"]], "cohort": "none"})
+                data={"ids": [world["ann"], world["bob"]], "target": "none"})
     with app.app_context():
         db.session.add(Assignment(org_id=world["a"], set_id="alpha", cohort_id=world["spring"]))
         db.session.add(Invitation(org_id=world["a"], email="new@example.org", cohort_id=world["spring"],
@@ -574,3 +577,58 @@ def test_changes_need_the_csrf_token(csrf_app):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     assert client.post(f"/orgs/{ids[0]}/members/{ids[2]}/remove",
                        data={"csrf_token": token}).status_code == 302
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_the_pages_in_chromium_at_desktop_and_phone_widths(app, world, chromium, tmp_path):  # noqa: F811
+    """No CSP violation, nothing wider than the window; a bulk move through the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, serving
+
+    _add_members(app, world["a"], world["autumn"], 60, 0)
+    a = world["a"]
+    pages = {"manager": [f"/orgs/{a}", f"/orgs/{a}/members", f"/orgs/{a}/members?page=2&sort=joined",
+                         f"/orgs/{a}/members/{world['ann']}", f"/orgs/{a}/cohorts"],
+             "admin": ["/orgs/admin", "/orgs/admin/new"]}
+    shots = Shots(tmp_path / "screenshots")
+    with serving(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), chromium_sandbox=False,
+                                    args=CHROMIUM_ARGS)
+        try:
+            for width in (1280, 390):
+                for who, urls in pages.items():
+                    context = browser.new_context(viewport={"width": width, "height": 900})
+                    context.add_init_script(CSP_RECORDER)
+                    page = context.new_page()
+                    page.goto(base + "/auth/login")
+                    page.get_by_label("E-mail").fill(f"{who}@example.org")
+                    page.get_by_label("Password", exact=True).fill(PASSWORD)
+                    page.get_by_role("button", name="Sign in").click()
+                    for url in urls:
+                        response = page.goto(base + url)
+                        assert response.status == 200, url
+                        shots(page, f"{width}-{who}-{url.strip('/').replace('/', '-').split('?')[0]}")
+                        assert page.evaluate("window.__cspViolations") == [], url
+                        assert page.evaluate(
+                            "document.documentElement.scrollWidth <= window.innerWidth"), (url, width)
+                    if who == "manager":
+                        page.goto(base + f"/orgs/{a}/cohorts")
+                        page.locator("summary", has_text="Rename").first.click()
+                        shots(page, f"{width}-rename-open")
+                        assert page.evaluate(
+                            "document.documentElement.scrollWidth <= window.innerWidth"), width
+                    if who == "manager" and width == 1280:
+                        page.goto(base + f"/orgs/{a}/members?cohort={world['spring']}")
+                        page.get_by_label("Choose Ann Able").check()
+                        page.get_by_label("Choose Bob Baker").check()
+                        page.select_option("#move-cohort", label="Autumn")
+                        page.get_by_role("button", name="Move", exact=True).click()
+                        expect(page.locator(".flash")).to_contain_text("Moved 2 members")
+                        shots(page, "moved")
+                    context.close()
+        finally:
+            browser.close()
+    assert cohort_of(app, a, world["ann"]) == world["autumn"]

@@ -43,8 +43,10 @@ def target_cohort(raw: str | None) -> int | None:
 
 
 class MoveForm(FlaskForm):
+    """The ticked members and where to: `target` (the list's own filter is `cohort`)."""
+
     ids = IdListField("Members")
-    cohort = StringField("Move to", validators=[Length(max=20)])
+    target = StringField("Move to", validators=[Length(max=20)])
     submit = SubmitField("Move")
 
 

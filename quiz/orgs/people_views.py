@@ -100,7 +100,7 @@ def move_members(org_id: int):
         if not form.validate_on_submit():
             raise PeopleError(" ".join(e for errs in form.errors.values() for e in errs)
                               or "The form was not valid.")
-        moved = people.move_members(_actor(), org, form.ids.data, target_cohort(form.cohort.data))
+        moved = people.move_members(_actor(), org, form.ids.data, target_cohort(form.target.data))
     except PeopleError as exc:
         db.session.rollback()
         try:
