@@ -1,7 +1,8 @@
 """`flask --app wsgi orgs create NAME --manager EMAIL | list`: organisations on the command line.
 
 Links in the mail (and the one printed) are absolute: in a request they come from it; here
-from SERVER_NAME if configured, else BASE_URL (QUIZ_BASE_URL), else --base-url.
+from --base-url, else SERVER_NAME if configured, else BASE_URL (QUIZ_BASE_URL), else
+http://localhost:5000.
 """
 
 from __future__ import annotations
