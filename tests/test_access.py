@@ -458,6 +458,14 @@ ADMIN_ORG_ROUTES: list[Route] = [
                                             instructor=FORBIDDEN, admin=BAD),
           data={"name": "Clinic New", "manager_email": "not an address"}),
     Route("PUT", "/orgs/admin/new", expect(everyone=NOT_ALLOWED)),
+    # (an existing organisation's rename and status: tests/test_orgs_people.py)
+    *[row for action, data in (("rename", {"name": "Renamed"}), ("active", {"active": "no"}))
+      for row in (
+        Route("POST", f"/orgs/admin/{{missing}}/{action}",
+              expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=NOT_FOUND),
+              data=data),
+        Route("GET", f"/orgs/admin/{{missing}}/{action}", expect(everyone=NOT_ALLOWED)),
+    )],
 ]
 ROUTES += MAIL_ROUTES + CERTIFICATE_ROUTES + ADMIN_ORG_ROUTES
 

@@ -516,6 +516,27 @@ def test_the_admin_list_counts_members(app, world):
     assert _client(app, world["manager"]).get("/orgs/admin").status_code == 403
 
 
+def test_an_admin_renames_and_deactivates_an_organisation(app, world):
+    admin = _client(app, world["admin"])
+    b = world["b"]
+    assert admin.post(f"/orgs/admin/{b}/rename", data={"name": "clinic a"}).status_code == 409
+    assert admin.post(f"/orgs/admin/{b}/rename", data={"name": ""}).status_code == 400
+    assert admin.post(f"/orgs/admin/{b}/rename", data={"name": "Bay Clinic"}).status_code == 302
+    assert admin.post(f"/orgs/admin/{b}/active", data={"active": "maybe"}).status_code == 400
+    assert admin.post(f"/orgs/admin/{b}/active", data={"active": "no"}).status_code == 302
+    with app.app_context():
+        org = db.session.get(Organisation, b)
+        assert (org.name, org.active) == ("Bay Clinic", False)
+    assert "Bay Clinic" not in _client(app, world["eve"]).get("/orgs/").get_data(as_text=True)
+    assert "inactive" in admin.get("/orgs/admin").get_data(as_text=True)
+    assert admin.post(f"/orgs/admin/{b}/active", data={"active": "yes"}).status_code == 302
+    assert "Bay Clinic" in _client(app, world["eve"]).get("/orgs/").get_data(as_text=True)
+    assert audit_actions(app, "organisation") == ["rename", "deactivate", "reactivate"]
+    # a manager is not a site admin
+    assert _client(app, world["other"]).post(f"/orgs/admin/{b}/rename",
+                                             data={"name": "Mine"}).status_code == 403
+
+
 # --- the command line -----------------------------------------------------------------------
 
 def test_cli_creates_an_organisation_and_prints_the_link(app, world):

@@ -174,6 +174,36 @@ def create_organisation(actor: User | None, name: str, manager_email: str,
     return NewOrganisation(org, user, created, link)
 
 
+def rename_organisation(actor: User | None, org: Organisation, name: str) -> bool:
+    """A new name (unique, any case); False if it is the same."""
+    name = clean_name(name, ORG_NAME_MAX, "organisation")
+    if name == org.name:
+        return False
+    if _org_name_taken(name, except_id=org.id):
+        raise DuplicateName(f"An organisation named “{name}” already exists.")
+    old = org.name
+    try:
+        with db.session.begin_nested():
+            org.name = name
+    except IntegrityError:
+        raise DuplicateName(f"An organisation named “{name}” already exists.") from None
+    audit.record(actor, AuditEntity.ORGANISATION, org.id, "rename",
+                 f"Organisation {old} renamed {name}", {"old": old, "new": name})
+    return True
+
+
+def set_organisation_active(actor: User | None, org: Organisation, active: bool) -> bool:
+    """Deactivate (or reactivate) an organisation; nothing is deleted. False if unchanged."""
+    if org.active == active:
+        return False
+    org.active = active
+    audit.record(actor, AuditEntity.ORGANISATION, org.id,
+                 "reactivate" if active else "deactivate",
+                 f"Organisation {org.name} {'reactivated' if active else 'deactivated'}")
+    db.session.flush()
+    return True
+
+
 @dataclass
 class OrgRow:
     id: int

@@ -83,3 +83,15 @@ class NewOrganisationForm(FlaskForm):
     manager_name = StringField("Manager's name (for a new account)",
                                validators=[Optional(), Length(max=100)])
     submit = SubmitField("Create organisation")
+
+
+class OrgNameForm(FlaskForm):
+    name = StringField("New name", validators=[
+        InputRequired("Enter the organisation's name."), Length(max=ORG_NAME_MAX)])
+    submit = SubmitField("Rename")
+
+
+class OrgActiveForm(FlaskForm):
+    active = SelectField("Status", choices=[SelectChoice("yes", "Active"),
+                                            SelectChoice("no", "Inactive")])
+    submit = SubmitField("Save")

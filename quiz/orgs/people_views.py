@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from .. import policy
 from ..extensions import db
+from ..models import Organisation
 from ..models._common import utcnow
 from ..staff.views import _page_number
 from ..vocab import OrgRole
@@ -29,6 +30,8 @@ from .people_forms import (
     MemberRoleForm,
     MoveForm,
     NewOrganisationForm,
+    OrgActiveForm,
+    OrgNameForm,
     target_cohort,
 )
 from .tenancy import Need, can_act, in_org_or_404, member_or_404, org_or_404
@@ -279,13 +282,52 @@ def _admins_only() -> None:
         abort(403)
 
 
+def _admin_list(status: int = 200, error: str | None = None, failed: int | None = None):
+    return render_template("orgs/admin_orgs.html", rows=people.organisation_rows(),
+                           home_url=url_builder("orgs.home", "org_id"), error=error,
+                           failed=failed, action_form=ActionForm(formdata=None)), status
+
+
 @bp.route("/admin")
 @login_required
 def admin_orgs():
     """Every organisation with its member, manager and cohort counts (site admins)."""
     _admins_only()
-    return render_template("orgs/admin_orgs.html", rows=people.organisation_rows(),
-                           home_url=url_builder("orgs.home", "org_id"))
+    return _admin_list()
+
+
+def _admin_change(org_id: int, form_class, change):
+    _admins_only()
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        abort(404)
+    form = form_class()
+    try:
+        if not form.validate_on_submit():
+            raise PeopleError(" ".join(e for errs in form.errors.values() for e in errs)
+                              or "The form was not valid.")
+        changed = change(org, form)
+    except PeopleError as exc:
+        db.session.rollback()
+        return _admin_list(exc.status, str(exc), failed=org_id)
+    name = org.name
+    db.session.commit()
+    flash(f"{name}: saved." if changed else f"{name}: nothing changed.", "success")
+    return redirect(url_for("orgs.admin_orgs"))
+
+
+@bp.route("/admin/<id:org_id>/rename", methods=["POST"])
+@login_required
+def admin_rename_org(org_id: int):
+    return _admin_change(org_id, OrgNameForm, lambda org, form: people.rename_organisation(
+        _actor(), org, form.name.data))
+
+
+@bp.route("/admin/<id:org_id>/active", methods=["POST"])
+@login_required
+def admin_org_active(org_id: int):
+    return _admin_change(org_id, OrgActiveForm, lambda org, form: people.set_organisation_active(
+        _actor(), org, form.active.data == "yes"))
 
 
 @bp.route("/admin/new", methods=["GET", "POST"])
