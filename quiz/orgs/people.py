@@ -141,7 +141,11 @@ def create_organisation(actor: User | None, name: str, manager_email: str,
     user = accounts.find_user(email)
     created = user is None
     if user is None:
-        user = accounts.create_user(email, secrets.token_urlsafe(32), person or email.split("@")[0])
+        try:  # a random password nobody knows: the manager chooses theirs through the link
+            user = accounts.create_user(email, secrets.token_urlsafe(32),
+                                        person or email.split("@")[0])
+        except accounts.AccountError as exc:  # e.g. the address registered a moment ago
+            raise Conflict(str(exc)) from None
         db.session.flush()
     elif not user.active:
         raise Conflict(f"The account {email} is deactivated: reactivate it first, or name "
