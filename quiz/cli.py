@@ -21,6 +21,7 @@ from .bank.loader import import_bank
 from .bank.revisions import refresh_lint
 from .exchange.model import MAX_FILE_BYTES, ExchangeError
 from .extensions import db
+from .mail.cli import mail_cli
 from .models import Question, QuestionRevision, User
 from .stats.cli import stats_cli
 from .vocab import Role
@@ -402,4 +403,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(progress_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(init_command)
