@@ -66,6 +66,11 @@ def _locations(outbox: Path) -> dict[str, Path]:
     return found
 
 
+def _undelivered(message: EmailMessage) -> str | None:
+    reason = message[UNDELIVERED]
+    return " ".join(str(reason).split()) if reason is not None else None
+
+
 def _date(message: EmailMessage) -> datetime | None:
     try:
         return parsedate_to_datetime(str(message["Date"])) if message["Date"] else None
@@ -90,7 +95,7 @@ def outbox_page(outbox: Path, page: int) -> OutboxPage:
         message = _headers(locations[name])
         rows.append(OutboxRow(name=name, to=str(message["To"] or ""),
                               subject=str(message["Subject"] or ""), date=_date(message),
-                              undelivered=message[UNDELIVERED]))
+                              undelivered=_undelivered(message)))
     return OutboxPage(rows=rows, page=page, pages=pages, total=len(names))
 
 
@@ -112,5 +117,5 @@ def find_message(outbox: Path, name: str) -> OutboxMessage | None:
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else "(no plain-text part)"
     row = OutboxRow(name=name, to=str(message["To"] or ""), subject=str(message["Subject"] or ""),
-                    date=_date(message), undelivered=message[UNDELIVERED])
+                    date=_date(message), undelivered=_undelivered(message))
     return OutboxMessage(row=row, sender=str(message["From"] or ""), text=text)

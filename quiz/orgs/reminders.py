@@ -81,6 +81,7 @@ def due_reminders(now: datetime, days: int = DEFAULT_DAYS) -> list[Reminder]:
                               ReminderSent.due_at == Assignment.due_at)
     people = db.session.execute(
         select(Assignment.id, User.id, User.email, User.name)
+        .select_from(Assignment)
         .join(Membership, assigned_condition())
         .join(User, and_(User.id == Membership.user_id, User.active))
         .where(Assignment.id.in_(list(by_id)), ~reminded)
