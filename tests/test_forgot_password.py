@@ -7,16 +7,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+from playwright.sync_api import sync_playwright
 from sqlalchemy import event
 
+from quiz import accounts
 from quiz.auth.recovery import RESET_MAILS_PER_HOUR, SUBJECT
 from quiz.extensions import db
-from quiz.mail import read_outbox
+from quiz.mail import read_outbox, send_mail
 from quiz.models import AuditEvent, PasswordReset, User
 
 from .conftest import PASSWORD, QueryCounter, _teardown, make_app
 from .flows import signed_in
 from .test_access import _password_hash
+from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, chromium, serving  # noqa: F401 (fixture)
 from .test_mail_smtp import link_in, smtp_app, smtp_server  # noqa: F401 (fixtures)
 
 NEW_PASSWORD = "violet tugboat anthem"
@@ -182,3 +186,64 @@ def test_no_mail_for_an_unknown_address_over_smtp(smtp_app, smtp_server):  # noq
                                            buffered=True)
     assert response.status_code == 302
     assert smtp_server.envelopes == []
+
+
+# --- in a real browser ---------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_forgot_password_and_the_outbox_in_chromium(chromium, tmp_path):  # noqa: F811
+    """At 1280 and 390 px: ask for a link from the sign-in page; an admin finds the mail in
+    the outbox and opens it; the link sets a new password. No CSP violation, nothing wider
+    than the window. Screenshots in tmp_path/screenshots (and $QUIZ_SCREENSHOTS)."""
+    app = make_app(tmp_path, False, WTF_CSRF_ENABLED=True)
+    _add_user(app)
+    with app.app_context():
+        accounts.create_user("ada@example.org", PASSWORD, "Ada Admin", "admin")
+        send_mail("a.very.long.address.of.someone.at.a.clinic@physiotherapy-clinic.example.org",
+                  "A rather long subject line that goes on and on about the onboarding check "
+                  "and its due date", "x" * 300 + "\nshort line")
+        db.session.commit()
+    shots = Shots(tmp_path / "screenshots")
+
+    def check(page, name):
+        shots(page, name)
+        assert page.evaluate("window.__cspViolations") == [], name
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+
+    with serving(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), chromium_sandbox=False,
+                                    args=CHROMIUM_ARGS)
+        try:
+            for width in (1280, 390):
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                context.add_init_script(CSP_RECORDER)
+                page = context.new_page()
+                page.goto(base + "/auth/login")
+                page.get_by_role("link", name="Forgot your password?").click()
+                check(page, f"{width}-forgot")
+                page.get_by_label("E-mail").fill("ann@example.org")
+                page.get_by_role("button", name="Send me a link").click()
+                assert page.url == base + "/auth/login"
+                assert "If an account has this address" in page.inner_text("main")
+                check(page, f"{width}-forgot-sent")
+                page.get_by_label("E-mail").fill("ada@example.org")
+                page.get_by_label("Password", exact=True).fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.goto(base + "/admin/users")
+                page.get_by_role("link", name="the mail outbox").click()
+                check(page, f"{width}-outbox")
+                page.get_by_role("link", name=SUBJECT).first.click()
+                check(page, f"{width}-outbox-message")
+                link = re.search(r"http://127\.0\.0\.1:\d+/reset/[\w-]+", page.inner_text("pre"))
+                page.goto(base + "/admin/outbox")
+                page.get_by_role("link", name="A rather long subject").click()
+                check(page, f"{width}-outbox-long")
+                page.get_by_role("button", name="Sign out").click()
+                page.goto(link.group(0))
+                page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+                page.get_by_label("Repeat new password").fill(NEW_PASSWORD)
+                page.get_by_role("button", name="Set password").click()
+                assert "Your new password is set" in page.inner_text("main")
+                context.close()
+        finally:
+            browser.close()
