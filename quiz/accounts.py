@@ -338,8 +338,8 @@ def create_reset_link(actor: User | None, user: User, valid_for: timedelta) -> R
 
 
 UNKNOWN_LINK = "This password-reset link is not valid. Check that you copied all of it."
-USED_LINK = "This password-reset link has already been used. Ask an administrator for a new one."
-EXPIRED_LINK = "This password-reset link has expired. Ask an administrator for a new one."
+USED_LINK = "This password-reset link has already been used. Ask for a new one below."
+EXPIRED_LINK = "This password-reset link has expired. Ask for a new one below."
 
 
 def aware(moment: datetime) -> datetime:

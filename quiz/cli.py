@@ -21,6 +21,7 @@ from .bank.loader import import_bank
 from .bank.revisions import refresh_lint
 from .exchange.model import MAX_FILE_BYTES, ExchangeError
 from .extensions import db
+from .mail.cli import mail_cli
 from .models import Question, QuestionRevision, User
 from .orgs.cli import orgs_cli
 from .stats.cli import stats_cli
@@ -404,4 +405,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(progress_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(orgs_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(init_command)

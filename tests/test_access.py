@@ -439,6 +439,29 @@ ROUTES: list[Route] = [
 # area adds its rows in its own place.
 # Mail: the forgotten-password page, the admins' outbox.
 MAIL_ROUTES: list[Route] = [
+    # The same answer whether or not the address has an account; signed-in people have
+    # their account page instead.
+    Route("GET", "/auth/forgot", expect(anonymous=OK, signed_in=CATALOGUE)),
+    Route("POST", "/auth/forgot", expect(anonymous=to("/auth/login"), signed_in=CATALOGUE),
+          data={"email": "owner@example.org"}),
+    Route("POST", "/auth/forgot", expect(anonymous=to("/auth/login"), signed_in=CATALOGUE),
+          data={"email": "nobody@example.org"}),
+    Route("POST", "/auth/forgot", expect(anonymous=BAD, signed_in=CATALOGUE),
+          data={"email": "not an address"}),
+    Route("PUT", "/auth/forgot", expect(everyone=NOT_ALLOWED)),
+    # The outbox: admins only, like the other /admin pages (a real message's page is in
+    # tests/test_mail_smtp.py).
+    Route("GET", "/admin/outbox", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                         instructor=FORBIDDEN, admin=OK)),
+    Route("GET", "/admin/outbox?page=99", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                                 instructor=FORBIDDEN, admin=OK)),
+    Route("POST", "/admin/outbox", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/admin/outbox/nope", expect(anonymous=LOGIN, learners=FORBIDDEN,
+                                              instructor=FORBIDDEN, admin=NOT_FOUND)),
+    Route("GET", "/admin/outbox/20270315T120000000000-0badf00d.eml",
+          expect(anonymous=LOGIN, learners=FORBIDDEN, instructor=FORBIDDEN, admin=NOT_FOUND)),
+    Route("GET", "/admin/outbox/..%2Fsecret_key", expect(everyone=NOT_FOUND)),
+    Route("POST", "/admin/outbox/nope", expect(everyone=NOT_ALLOWED)),
 ]
 # Certificates: the public verification page, a learner's own certificates.
 CERTIFICATE_ROUTES: list[Route] = [

@@ -88,6 +88,7 @@ PAGES = [
     ("staff", "/studio/import"),
     ("staff", "/studio/export?format=moodle-xml"),
     ("staff", "/studio/export?format=gift"),
+    ("admin", "/admin/outbox"),
 ]
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from . import views  # noqa: E402,F401
+from . import forgot, views  # noqa: E402,F401
