@@ -349,6 +349,35 @@ class DashboardPage:
         return out
 
 
+def _where(org_id: int, assignments: list[Assignment], f: Filters, now: datetime) -> list:
+    """The conditions on Membership (and on User, only with a search) that pick the people."""
+    where = [Membership.org_id == org_id, Membership.role == OrgRole.MEMBER]
+    if f.q:
+        pattern = like_pattern(f.q.lower())
+        where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
+                         User.email.like(pattern, escape="\\")))
+    if f.cohort == NO_COHORT:
+        where.append(Membership.cohort_id.is_(None))
+    elif f.cohort:
+        where.append(Membership.cohort_id == int(f.cohort))
+    if f.status:
+        if assignments:
+            cells = cells_statement(org_id, assignments, now, only=f.status_in).subquery("matching")
+            where.append(Membership.user_id.in_(
+                select(cells.c.user_id).where(cells.c.state == f.status)))
+        else:
+            where.append(false())
+    return where
+
+
+def _count(org_id: int, assignments: list[Assignment], f: Filters, now: datetime) -> int:
+    """How many people match: the membership rows alone unless a search needs the names."""
+    stmt = select(func.count()).select_from(Membership)
+    if f.q:
+        stmt = stmt.join(User, User.id == Membership.user_id)
+    return db.session.scalar(stmt.where(*_where(org_id, assignments, f, now))) or 0
+
+
 def _people(org_id: int, assignments: list[Assignment], f: Filters, now: datetime
             ) -> tuple[Select, list]:
     """(SELECT of the matching people's user_id, name, e-mail, cohort name; ORDER BY)."""
@@ -356,22 +385,7 @@ def _people(org_id: int, assignments: list[Assignment], f: Filters, now: datetim
             .select_from(Membership)
             .join(User, User.id == Membership.user_id)
             .outerjoin(Cohort, Cohort.id == Membership.cohort_id)
-            .where(Membership.org_id == org_id, Membership.role == OrgRole.MEMBER))
-    if f.q:
-        pattern = like_pattern(f.q.lower())
-        stmt = stmt.where(or_(func.lower(User.name).like(pattern, escape="\\"),
-                              User.email.like(pattern, escape="\\")))
-    if f.cohort == NO_COHORT:
-        stmt = stmt.where(Membership.cohort_id.is_(None))
-    elif f.cohort:
-        stmt = stmt.where(Membership.cohort_id == int(f.cohort))
-    if f.status:
-        if assignments:
-            cells = cells_statement(org_id, assignments, now, only=f.status_in).subquery("matching")
-            stmt = stmt.where(Membership.user_id.in_(
-                select(cells.c.user_id).where(cells.c.state == f.status)))
-        else:
-            stmt = stmt.where(false())
+            .where(*_where(org_id, assignments, f, now)))
     asc = f.direction == "asc"
     tie = [User.name.asc() if asc else User.name.desc(), User.id.asc() if asc else User.id.desc()]
     if f.sort == "cohort":
@@ -420,12 +434,12 @@ def _cell(assignment: Assignment, result: PersonResult | None, now: datetime) ->
 def dashboard_page(org_id: int, assignments: list[Assignment], f: Filters, page: int,
                    now: datetime) -> DashboardPage:
     """One page of the matrix: count, page of people, then their cells (four statements)."""
-    people, order = _people(org_id, assignments, f, now)
-    total = db.session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    total = _count(org_id, assignments, f, now)
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
     rows: list[Row] = []
     if total:
+        people, order = _people(org_id, assignments, f, now)
         found = db.session.execute(
             people.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
         cells = _cells_for(assignments, [r[0] for r in found], now)
