@@ -270,16 +270,18 @@ def state_expression(assignments: list[Assignment], now: datetime, sums) -> Colu
 
 
 def cells_statement(org_id: int, assignments: list[Assignment], now: datetime,
-                    only: int | None = None) -> Select:
+                    only: int | None = None, cohort: str = "") -> Select:
     """SELECT (user_id, assignment_id, state, best) for every member assigned to one of
-    `assignments` (or only to assignment `only`), states computed in SQL.
+    `assignments` (or only to assignment `only`; only the members of `cohort` when given,
+    as in Filters), states computed in SQL.
 
     Who is assigned is results.assigned_condition written as a UNION (members of the
     assignment's cohort, members named on it), which the database joins by hashing instead
     of testing an OR for every member and assignment; tests check both give the same pairs.
     """
     ids = [only] if only is not None else [a.id for a in assignments]
-    member = and_(Membership.org_id == org_id, Membership.role == OrgRole.MEMBER)
+    member = and_(Membership.org_id == org_id, Membership.role == OrgRole.MEMBER,
+                  *_in_cohort(cohort))
     by_cohort = (select(Membership.user_id.label("user_id"), Assignment.id.label("assignment_id"))
                  .join(Assignment, and_(Assignment.cohort_id == Membership.cohort_id,
                                         Assignment.org_id == Membership.org_id))
@@ -369,6 +371,12 @@ def _once(stmt: Select, name: str):
     return stmt.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
 
 
+def _in_cohort(cohort: str) -> list:
+    if cohort == NO_COHORT:
+        return [Membership.cohort_id.is_(None)]
+    return [Membership.cohort_id == int(cohort)] if cohort else []
+
+
 def _where(org_id: int, assignments: list[Assignment], f: Filters, now: datetime) -> list:
     """The conditions on Membership (and on User, only with a search) that pick the people."""
     where = [Membership.org_id == org_id, Membership.role == OrgRole.MEMBER]
@@ -376,13 +384,11 @@ def _where(org_id: int, assignments: list[Assignment], f: Filters, now: datetime
         pattern = like_pattern(f.q.lower())
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
                          User.email.like(pattern, escape="\\")))
-    if f.cohort == NO_COHORT:
-        where.append(Membership.cohort_id.is_(None))
-    elif f.cohort:
-        where.append(Membership.cohort_id == int(f.cohort))
+    where += _in_cohort(f.cohort)
     if f.status:
         if assignments:
-            cells = _once(cells_statement(org_id, assignments, now, only=f.status_in), "matching")
+            cells = _once(cells_statement(org_id, assignments, now, only=f.status_in,
+                                          cohort=f.cohort), "matching")
             where.append(Membership.user_id.in_(
                 select(cells.c.user_id).where(cells.c.state == f.status)))
         else:
@@ -412,7 +418,8 @@ def _people(org_id: int, assignments: list[Assignment], f: Filters, now: datetim
         key = Cohort.name.asc().nulls_last() if asc else Cohort.name.desc().nulls_last()
         order = [key, *tie]
     elif f.sort_assignment is not None:
-        cells = _once(cells_statement(org_id, assignments, now, only=f.sort_assignment), "sorted")
+        cells = _once(cells_statement(org_id, assignments, now, only=f.sort_assignment,
+                                      cohort=f.cohort), "sorted")
         stmt = stmt.outerjoin(cells, cells.c.user_id == Membership.user_id)
         rank = case(*[(cells.c.state == s.value, i) for i, s in enumerate(STATE_ORDER)])
         if asc:
