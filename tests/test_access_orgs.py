@@ -197,6 +197,16 @@ ASSIGNMENT_ROUTES: list[OrgRoute] = [
 ]
 # The manager's dashboard and its CSV.
 DASHBOARD_ROUTES: list[OrgRoute] = [
+    OrgRoute("GET", "/orgs/{org}/dashboard", view_only()),
+    OrgRoute("GET", "/orgs/{org}/dashboard?cohort={cohort}&status=not_passed&in={assignment}"
+             "&sort=a{assignment}&dir=desc", view_only()),
+    OrgRoute("GET", "/orgs/{missing}/dashboard", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/dashboard", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("GET", "/orgs/{org}/dashboard.csv", view_only()),
+    OrgRoute("GET", "/orgs/{org}/dashboard.csv?cohort={cohort}&in={assignment}&status=passed",
+             view_only()),
+    OrgRoute("GET", "/orgs/{missing}/dashboard.csv", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/dashboard.csv", oexpect(everyone=NOT_ALLOWED)),
 ]
 # Certificates (an organisation's list, a PDF, revoking).
 ORG_CERTIFICATE_ROUTES: list[OrgRoute] = [
