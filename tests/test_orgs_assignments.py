@@ -588,3 +588,149 @@ def test_the_list_counts_assigned_and_passed(app, world):
         [row] = ops.list_rows(world["org"], False, NOW + timedelta(days=40))  # Ann's pass expired
         assert row.passed == 0
         assert ops.list_rows(world["org"], True, NOW) == []
+
+
+# --- in a real browser -------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_the_pages_in_chromium_at_desktop_and_phone_widths(tmp_path):
+    """The manager's list and form (with its errors), the learner's home with an overdue,
+    a passed and a not-open assignment, the attempt page's time left and the 409 page: no
+    CSP violation, nothing wider than the window, at 1280 and 390 px."""
+    import os
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from quiz.models._common import utcnow
+
+    from . import bankgen
+    from .test_e2e import CHROMIUM, CHROMIUM_ARGS, CSP_RECORDER, Shots, serving
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed")
+    app = make_app(tmp_path, bankgen.write_bank(tmp_path / "bank"), WTF_CSRF_ENABLED=True)
+    now = utcnow()
+    with app.app_context():
+        org = Organisation(name="Riverside Physio Clinic")
+        db.session.add(org)
+        db.session.flush()
+        cohort = Cohort(org_id=org.id, name="Spring 2027 hires")
+        db.session.add(cohort)
+        db.session.flush()
+        manager = accounts.create_user("manager@example.org", PASSWORD, "Maria Manager")
+        ann = accounts.create_user("ann@example.org", PASSWORD, "Ann Learner")
+        db.session.add_all([Membership(org_id=org.id, user_id=manager.id, role=OrgRole.MANAGER),
+                            Membership(org_id=org.id, user_id=ann.id, cohort_id=cohort.id)])
+        for i in range(12):
+            user = accounts.create_user(f"staff{i}@example.org", PASSWORD,
+                                        f"Staff member with a rather long name {i}")
+            db.session.add(Membership(org_id=org.id, user_id=user.id, cohort_id=cohort.id))
+        late = Assignment(org_id=org.id, set_id="alpha", cohort_id=cohort.id, pass_mark=80,
+                          due_at=now - timedelta(days=2), max_attempts=3)
+        timed = Assignment(org_id=org.id, set_id="beta", cohort_id=cohort.id, pass_mark=50,
+                           time_limit_minutes=30, due_at=now + timedelta(days=6), recert_months=12)
+        future = Assignment(org_id=org.id, set_id="beta", cohort_id=cohort.id,
+                            opens_at=now + timedelta(days=3), due_at=now + timedelta(days=20))
+        quick = Assignment(org_id=org.id, set_id="mixed", cohort_id=cohort.id, time_limit_minutes=15)
+        db.session.add_all([late, timed, future, quick])
+        db.session.flush()
+        done = start_attempt(ann, db.session.get(QuestionSet, "beta"), assignment=timed, now=now)
+        assert submit_attempt(done, {i.id: "true" for i in done.items})
+        practice = start_attempt(ann, db.session.get(QuestionSet, "alpha"))  # blocks `late`
+        db.session.commit()
+        ids = {"org": org.id, "late": late.id, "timed": timed.id, "practice": practice.id}
+    shots = Shots(tmp_path / "screenshots")
+    keep = os.environ.get("ASSIGNMENT_SHOTS")  # a folder to copy the screenshots to
+
+    def shot(page, name: str) -> None:
+        path = shots(page, name)
+        if keep:
+            Path(keep, f"assignments-{name}.png").write_bytes(path.read_bytes())
+    with serving(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), chromium_sandbox=False,
+                                    args=CHROMIUM_ARGS)
+        try:
+            for width in (1280, 390):
+                for who, pages in (
+                    ("manager", [f"/orgs/{ids['org']}", f"/orgs/{ids['org']}/assignments",
+                                 f"/orgs/{ids['org']}/assignments/new",
+                                 f"/orgs/{ids['org']}/assignments/{ids['timed']}/edit"]),
+                    ("ann", ["/sets"]),
+                ):
+                    context = browser.new_context(viewport={"width": width, "height": 900})
+                    context.add_init_script(CSP_RECORDER)
+                    page = context.new_page()
+                    page.goto(base + "/auth/login")
+                    page.get_by_label("E-mail").fill(f"{who}@example.org")
+                    page.get_by_label("Password", exact=True).fill(PASSWORD)
+                    page.get_by_role("button", name="Sign in").click()
+                    for url in pages:
+                        assert page.goto(base + url).status == 200, url
+                        shot(page, f"{width}-{who}-{url.strip('/').replace('/', '-')}")
+                        assert page.evaluate("window.__cspViolations") == [], url
+                        assert page.evaluate(
+                            "document.documentElement.scrollWidth <= window.innerWidth"), (url, width)
+                    if who == "manager":
+                        # A bad form: 422 with its messages, still within the window.
+                        page.goto(base + f"/orgs/{ids['org']}/assignments/new")
+                        page.select_option("#set_id", "alpha")
+                        page.get_by_label("Pass mark (%)").fill("150")
+                        page.get_by_role("button", name="Create assignment").click()
+                        assert page.get_by_role("alert").first.is_visible()
+                        assert "Pass mark must be a whole number" in page.content()
+                        shot(page, f"{width}-manager-errors")
+                        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+                    else:
+                        assert page.locator("tr.overdue").count() == 1
+                        # Starting the overdue one: the free-practice attempt at its set blocks it.
+                        page.locator("tr.overdue").get_by_role("button").click()
+                        assert "Finish or submit it first" in page.content()
+                        shot(page, f"{width}-ann-blocked")
+                        # The 15-minute one: the attempt page shows the time left.
+                        page.goto(base + "/sets")
+                        assert page.locator("tr.state-passed").count() == 1
+                        row = page.locator("tr", has_text="Mixed")
+                        row.locator("button, a.button").first.click()
+                        assert re.search(r"Time left: 1[45] min \(until \d\d:\d\d UTC\)", page.content())
+                        assert page.evaluate("window.__cspViolations") == []
+                        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+                        shot(page, f"{width}-ann-attempt")
+                    context.close()
+        finally:
+            browser.close()
+
+
+def test_the_pages_render_without_lazy_loads(app, world, clock):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from .test_lazy_loads import LazyLoads
+
+    aid = make_assignment(app, world, pass_mark=50, time_limit_minutes=30, due_at=NOW + timedelta(days=2))
+    done = _start(app, world, aid)
+    _submit(app, done, right=True, at=NOW)
+    other = make_assignment(app, world, due_at=NOW - timedelta(days=1))
+    with app.app_context():
+        db.session.get(Assignment, other).set_id = "beta"
+        db.session.commit()
+    open_id = _start(app, world, other)
+    with app.app_context():
+        db.session.get(Attempt, open_id).deadline_at = NOW + timedelta(minutes=9)
+        db.session.commit()
+    pages = [(world["manager"], f"/orgs/{world['org']}/assignments"),
+             (world["manager"], f"/orgs/{world['org']}/assignments/new"),
+             (world["manager"], f"/orgs/{world['org']}/assignments/{aid}/edit"),
+             (world["manager"], f"/orgs/{world['org']}"),
+             (world["ann"], "/sets"),
+             (world["ann"], f"/attempts/{open_id}")]
+    for user_id, url in pages:
+        client = client_for(app, user_id)
+        recorder = LazyLoads()
+        event.listen(Session, "do_orm_execute", recorder)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(Session, "do_orm_execute", recorder)
+        assert response.status_code == 200, url
+        assert recorder.loads == [], (url, recorder.loads)

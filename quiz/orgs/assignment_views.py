@@ -17,8 +17,6 @@ from . import assignments as ops
 from . import bp
 from .tenancy import Need, in_org_or_404, org_or_404
 
-WHEN_HELP = "In UTC (the time in London in winter). A date alone means"
-
 
 class AssignmentForm(FlaskForm):
     """Only CSRF is checked here: every rule is ops.read_assignment's (422 with messages)."""
@@ -28,9 +26,10 @@ class AssignmentForm(FlaskForm):
     people = SelectMultipleField("Named people", validate_choice=False,
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     opens_at = StringField("Opens (UTC)", render_kw={"type": "datetime-local"},
-                           description=f"Optional. {WHEN_HELP} 00:00. Blank: open at once.")
+                           description="Optional. Blank: open at once.")
     due_at = StringField("Due (UTC)", render_kw={"type": "datetime-local"},
-                         description=f"Optional. {WHEN_HELP} 23:59. Learners may still finish late.")
+                         description="Optional. After it, learners may still start and finish; "
+                                     "they show as overdue until they pass.")
     pass_mark = StringField("Pass mark (%)", description="0 to 100. Blank: the set's own pass mark.")
     max_attempts = StringField("Attempt limit", description="Blank: no limit. With recertification, "
                                "per period: attempts count again once a pass has expired.")
@@ -60,9 +59,9 @@ def _raw(form: AssignmentForm) -> dict:
              "time_limit_minutes", "recert_months")}
 
 
-def _page(org, form, errors=None, assignment=None, locked_set=False, status=200):
+def _page(org, form, errors=None, assignment=None, locked_set=False, status=200, set_title=""):
     return render_template("orgs/assignment_form.html", org=org, form=form, errors=errors or {},
-                           assignment=assignment, locked_set=locked_set), status
+                           assignment=assignment, locked_set=locked_set, set_title=set_title), status
 
 
 def _tampered(exc: Exception):
@@ -111,9 +110,11 @@ def edit_assignment(org_id: int, assignment_id: int):
     locked = ops.has_attempts(assignment.id)
     if assignment.set_id not in choices.sets:  # an inactive set stays as it is
         choices.sets[assignment.set_id] = assignment.question_set.title
+    title = choices.sets[assignment.set_id]
     if request.method == "GET":
         data = ops.form_values(assignment, ops.named_people(assignment.id))
-        return _page(org, _form(choices, data), assignment=assignment, locked_set=locked)
+        return _page(org, _form(choices, data), assignment=assignment, locked_set=locked,
+                     set_title=title)
     form = _form(choices)
     if not form.validate():
         abort(400)
@@ -122,7 +123,8 @@ def edit_assignment(org_id: int, assignment_id: int):
     except ops.Tampered as exc:
         return _tampered(exc)
     if errors:
-        return _page(org, form, errors, assignment=assignment, locked_set=locked, status=422)
+        return _page(org, form, errors, assignment=assignment, locked_set=locked, status=422,
+                     set_title=title)
     changed = ops.update_assignment(assignment, values, current_user)
     db.session.commit()
     flash("Assignment saved." if changed else "Nothing changed.", "success")

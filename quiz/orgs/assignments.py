@@ -427,7 +427,7 @@ def _row(assignment: Assignment, result: PersonResult | None, used: int | None,
     if state == AssignmentState.NOT_OPEN:
         note = f"Opens {_aware(assignment.opens_at):%d %b %Y, %H:%M} UTC"
     elif state == AssignmentState.PASSED:
-        note = f"Passed; valid until {expires:%d %b %Y}" if expires else "Passed"
+        note = f"Valid until {expires:%d %b %Y}" if expires else "Done"
     elif state != AssignmentState.IN_PROGRESS and left == 0:
         note = "No attempts left"
     elif not assignment.question_set.active:
@@ -459,6 +459,17 @@ def assigned_or_404(user_id: int, assignment_id: int) -> Assignment | None:
         .options(db.joinedload(Assignment.question_set), db.joinedload(Assignment.organisation)))
 
 
+def _why_not(row: MyAssignment) -> str:
+    if row.state == AssignmentState.NOT_OPEN:
+        return f"This assignment {row.note[0].lower()}{row.note[1:]}: come back then."
+    if row.state == AssignmentState.PASSED:
+        until = f" (valid until {row.expires_at:%d %b %Y})" if row.expires_at else ""
+        return f"You have passed this assignment{until}: there is nothing more to do."
+    if row.note == "No attempts left":
+        return "You have no attempts left for this assignment. Ask your manager if you need another."
+    return "The question set of this assignment is no longer available."
+
+
 def start_for(user: User, assignment: Assignment, now: datetime) -> Attempt:
     """Start (or resume) the learner's attempt for this assignment, with its rules copied on.
 
@@ -473,7 +484,7 @@ def start_for(user: User, assignment: Assignment, now: datetime) -> Attempt:
     used = _used_since(user.id, starts).get(assignment.id, 0) if starts else None
     row = _row(assignment, results.get(assignment.id), used, now)
     if not row.can_start:
-        raise CannotStart(f"You cannot start this assignment now: {row.note[0].lower()}{row.note[1:]}.")
+        raise CannotStart(_why_not(row))
     return attempt_ops.start_attempt(user, assignment.question_set, assignment=assignment, now=now)
 
 
