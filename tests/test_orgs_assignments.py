@@ -734,3 +734,33 @@ def test_the_pages_render_without_lazy_loads(app, world, clock):
             event.remove(Session, "do_orm_execute", recorder)
         assert response.status_code == 200, url
         assert recorder.loads == [], (url, recorder.loads)
+
+
+def test_the_forms_need_their_csrf_token(csrf_app):
+    with csrf_app.app_context():
+        org = Organisation(name="Clinic C")
+        db.session.add(org)
+        db.session.flush()
+        cohort = Cohort(org_id=org.id, name="Hires")
+        db.session.add(cohort)
+        db.session.flush()
+        manager, ann = _user("manager@example.org"), _user("ann@example.org")
+        db.session.add_all([Membership(org_id=org.id, user_id=manager.id, role=OrgRole.MANAGER),
+                            Membership(org_id=org.id, user_id=ann.id, cohort_id=cohort.id)])
+        assignment = Assignment(org_id=org.id, set_id="alpha", cohort_id=cohort.id)
+        db.session.add(assignment)
+        db.session.commit()
+        ids = (org.id, cohort.id, manager.id, ann.id, assignment.id)
+    org_id, cohort_id, manager_id, ann_id, aid = ids
+    manager = client_for(csrf_app, manager_id)
+    data = {"set_id": "alpha", "cohort_id": str(cohort_id)}
+    assert manager.post(f"/orgs/{org_id}/assignments/new", data=data).status_code == 400
+    assert manager.post(f"/orgs/{org_id}/assignments/{aid}/archive").status_code == 400
+    assert client_for(csrf_app, ann_id).post(f"/orgs/assignments/{aid}/start").status_code == 400
+    page = manager.get(f"/orgs/{org_id}/assignments/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert manager.post(f"/orgs/{org_id}/assignments/new",
+                        data={**data, "csrf_token": token}).status_code == 302
+    with csrf_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Assignment)) == 2
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
