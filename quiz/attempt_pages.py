@@ -78,6 +78,7 @@ class PageAttempt:
     score: float | None
     submitted_at: datetime | None
     assignment_id: int | None
+    deadline_at: datetime | None = None  # (time limits) quiz/time_limits.py
     items: list[PageItem] = field(default_factory=list)
 
     @property
@@ -92,7 +93,7 @@ class PageAttempt:
 _ATTEMPT = (
     db.select(Attempt.id, Attempt.user_id, Attempt.set_id, QuestionSet.title, User.name,
               Attempt.status, Attempt.pass_mark, Attempt.points, Attempt.score,
-              Attempt.submitted_at, Attempt.assignment_id)
+              Attempt.submitted_at, Attempt.assignment_id, Attempt.deadline_at)
     .join(QuestionSet, QuestionSet.id == Attempt.set_id)
     .join(User, User.id == Attempt.user_id)
     .where(Attempt.id == db.bindparam("attempt_id"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,16 @@ from .vocab import AttemptStatus, QuestionStatus, SetKind
 
 class AttemptError(ValueError):
     """An attempt cannot be started or changed as asked."""
+
+
+class OpenAttemptElsewhere(AttemptError):
+    """(assignments) The learner's open attempt at this set is not for the assignment asked
+    for (another assignment's, or free practice): one open attempt per learner and set."""
+
+    def __init__(self, attempt: Attempt):
+        super().__init__("You already have an unfinished attempt at this set. Finish or submit "
+                         "it first, then start this assignment.")
+        self.attempt = attempt
 
 
 def open_attempt(user: User, qset: QuestionSet) -> Attempt | None:
@@ -87,11 +98,17 @@ def _must_know_picks(pool: list[Question], rng: random.Random) -> list[Question]
     return picks
 
 
-def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = None) -> Attempt:
-    """Resume the learner's open attempt of this set, or start one pinned to current revisions."""
+def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = None, *,
+                  assignment: Any = None, now: datetime | None = None) -> Attempt:
+    """Resume the learner's open attempt of this set, or start one pinned to current revisions.
+
+    (assignments) With `assignment` (quiz.orgs.assignments.start_for) the new attempt counts
+    for it and carries its rules: its pass mark, and a deadline `now` + its time limit. An
+    open attempt is resumed only if it is the same assignment's (else OpenAttemptElsewhere).
+    """
     existing = open_attempt(user, qset)
     if existing is not None:
-        return existing
+        return _resumable(existing, assignment)
     rng = rng or random.Random(secrets.randbits(64))  # noqa: S311 - shuffling, not secrets
     questions = choose_questions(qset, rng)
     if not questions:
@@ -103,7 +120,8 @@ def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = Non
             )
         )
     }
-    attempt = Attempt(user_id=user.id, set_id=qset.id, pass_mark=qset.pass_mark)
+    attempt = Attempt(user_id=user.id, set_id=qset.id,
+                      **{"pass_mark": qset.pass_mark, **_assignment_rules(assignment, now)})
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -121,8 +139,26 @@ def start_attempt(user: User, qset: QuestionSet, rng: random.Random | None = Non
         existing = open_attempt(user, qset)
         if existing is None:
             raise
-        return existing
+        return _resumable(existing, assignment)
     return attempt
+
+
+def _resumable(existing: Attempt, assignment: Any) -> Attempt:
+    """(assignments) The open attempt, unless it is not the assignment's that is asked for."""
+    if assignment is not None and existing.assignment_id != assignment.id:
+        raise OpenAttemptElsewhere(existing)
+    return existing
+
+
+def _assignment_rules(assignment: Any, now: datetime | None) -> dict[str, Any]:
+    """(assignments) What an attempt for an assignment copies at start (they never change after)."""
+    if assignment is None:
+        return {}
+    started = now or utcnow()
+    limit = assignment.time_limit_minutes
+    return {"assignment_id": assignment.id, "pass_mark": assignment.effective_pass_mark(),
+            "started_at": started,
+            "deadline_at": started + timedelta(minutes=limit) if limit else None}
 
 
 def _update_if_open(attempt: Attempt, **values: Any) -> bool:
@@ -173,7 +209,7 @@ def save_answers(attempt: Attempt, answers: dict[int, Any]) -> None:
         set_committed_value(item, "answer", answers[item.id])
 
 
-def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
+def submit_attempt(attempt: Attempt, answers: dict[int, Any], *, at: datetime | None = None) -> bool:
     """Store the final answers and score the attempt. False if it was already submitted.
 
     The scores are computed first, from the items already loaded; then one conditional
@@ -183,9 +219,10 @@ def submit_attempt(attempt: Attempt, answers: dict[int, Any]) -> bool:
     answers and scores (one executemany), upserts the learner's latest-answer summary
     (one statement) and adds the items to the kept item-analysis sums if this is the
     learner's first submitted attempt at the set (one statement), in the same transaction.
-    Nothing is reloaded.
+    Nothing is reloaded. (time limits) `at`: the submission time to record, the deadline
+    when quiz.time_limits closes an attempt that ran out of time.
     """
-    now = utcnow()
+    now = at or utcnow()
     rows: list[dict[str, Any]] = []
     scored: list[tuple[AttemptQuestion, Any, float]] = []
     for item in attempt.items:

@@ -400,6 +400,9 @@ def init_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .time_limits import attempts_cli  # (assignments) `attempts close-overdue`
+
+    app.cli.add_command(attempts_cli)
     app.cli.add_command(bank_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(progress_cli)

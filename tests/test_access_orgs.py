@@ -193,7 +193,33 @@ PEOPLE_ROUTES: list[OrgRoute] = [
 INVITATION_ROUTES: list[OrgRoute] = [
 ]
 # Assignments (the manager's side and the learner's).
+# The form posts lack a cohort and people (the data cannot name A's ids): a manager gets 422.
+ASSIGNMENT_FORM = {"set_id": "alpha", "pass_mark": "101"}
+ASSIGNMENT_LIST = Redirect("/orgs/{org}/assignments")
 ASSIGNMENT_ROUTES: list[OrgRoute] = [
+    OrgRoute("GET", "/orgs/{org}/assignments", manage_only()),
+    OrgRoute("GET", "/orgs/{missing}/assignments", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/assignments/new", manage_only()),
+    OrgRoute("POST", "/orgs/{org}/assignments/new", manage_only(422), data=ASSIGNMENT_FORM),
+    OrgRoute("GET", "/orgs/{missing}/assignments/new", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/assignments/{assignment}/edit", manage_only()),
+    OrgRoute("POST", "/orgs/{org}/assignments/{assignment}/edit", manage_only(422),
+             data=ASSIGNMENT_FORM),
+    OrgRoute("GET", "/orgs/{org}/assignments/{missing}/edit",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/assignments/{assignment}/archive", manage_only(ASSIGNMENT_LIST)),
+    OrgRoute("GET", "/orgs/{org}/assignments/{assignment}/archive", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/{org}/assignments/{missing}/archive",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/assignments/{assignment}/restore", manage_only(ASSIGNMENT_LIST)),
+    OrgRoute("GET", "/orgs/{org}/assignments/{assignment}/restore", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/{org}/assignments/{missing}/restore",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    # The learner's Start: only a person assigned (A's member, in the cohort); others 404.
+    OrgRoute("POST", "/orgs/assignments/{assignment}/start",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND, member=Redirect(r"/attempts/\d+"))),
+    OrgRoute("GET", "/orgs/assignments/{assignment}/start", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/assignments/{missing}/start", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
 ]
 # The manager's dashboard and its CSV.
 DASHBOARD_ROUTES: list[OrgRoute] = [

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import attempt_pages, policy, progress
+from .. import attempt_pages, policy, progress, time_limits
 from .. import attempts as attempt_ops
 from .. import catalogue as catalogue_ops
 from ..extensions import db
 from ..models import Attempt, QuestionSet, User
+from ..models._common import utcnow
+from ..orgs import assignments as org_assignments
 from ..question_types import TYPES
 from ..vocab import AttemptStatus
 from ..web import url_builder
@@ -29,6 +31,8 @@ def index():
 def catalogue():
     """The signed-in learner's home: every set with its size and their scores."""
     return render_template("learn/catalogue.html",
+                           # (assignments) "My assignments" first: quiz/orgs/assignments.py
+                           my_assignments=org_assignments.my_assignments(current_user.id, utcnow()),
                            summaries=catalogue_ops.summaries(current_user.id),
                            set_url=url_builder("learn.set_page", "set_id"),
                            start_url=url_builder("learn.start", "set_id"),
@@ -93,6 +97,11 @@ def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id, for_change=posted)
     if attempt.is_submitted:
         return _show_result(attempt)
+    # (time limits) Past its deadline an attempt takes no more answers: whatever was posted
+    # is ignored and it is submitted with what was saved before (quiz/time_limits.py).
+    now = utcnow()
+    if time_limits.is_past(attempt.deadline_at, now):
+        return _close_at_deadline(attempt_id, now)
     errors: dict[int, str] = {}
     values = request.form if posted else saved_values(attempt)
     if posted:
@@ -110,7 +119,19 @@ def attempt(attempt_id: int):
     answered = sum(1 for item in attempt.items if item.answer is not None)
     return render_template("learn/attempt.html", attempt=attempt, views=views,
                            values=values, errors=errors, prefix=prefix, answered=answered,
+                           time_left=time_limits.time_left(attempt.deadline_at, now),
                            types=TYPES), 400 if errors else 200
+
+
+def _close_at_deadline(attempt_id: int, now):
+    """(time limits) Submit a timed-out attempt with its saved answers; show its review."""
+    attempt = attempt_ops.load_attempt(attempt_id)
+    deadline = time_limits.utc_time(attempt.deadline_at)
+    if time_limits.close_at_deadline(attempt, now):
+        db.session.commit()
+    flash(f"Time was up at {deadline}: your attempt was submitted with the answers saved before "
+          "then. Answers sent after the time limit are not counted.", "info")
+    return redirect(url_for("learn.review", attempt_id=attempt_id))
 
 
 def _show_result(attempt: Attempt):
