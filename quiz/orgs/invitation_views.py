@@ -30,7 +30,7 @@ from ..web import allow_upload, url_builder
 from . import bp
 from . import invitations as inv
 from .invitation_forms import AcceptForm, ActionForm, ConfirmForm, InviteForm, JoinCodeForm
-from .tenancy import Need, in_org_or_404, org_or_404
+from .tenancy import Need, can_act, in_org_or_404, org_or_404
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -188,8 +188,9 @@ def invite_revoke(org_id: int, invitation_id: int):
 @bp.errorhandler(413)
 def too_large(error):
     """A CSV over the limit is refused before it is read (web.check_request)."""
-    if request.endpoint == "orgs.invite_new" and request.view_args:
-        org = org_or_404(current_user, request.view_args["org_id"], Need.MANAGE)
+    org_id = (request.view_args or {}).get("org_id")
+    if request.endpoint == "orgs.invite_new" and can_act(current_user, org_id, Need.MANAGE):
+        org = org_or_404(current_user, org_id, Need.MANAGE)
         form = InviteForm(formdata=None)
         form.set_cohorts(inv.cohort_choices(org.id))
         return _form_page(org, form, 413, "The file is larger than 1 MiB: nothing was read. "

@@ -265,6 +265,8 @@ def check_rows(org_id: int, rows: list[Row], now: datetime, *,
                 if row.cohort_id is None:
                     row.errors.append(f"No cohort called “{row.cohort_name}” here. Create it "
                                       "first, or leave the cell empty.")
+                else:
+                    row.cohort_name = cohorts[row.cohort_id]  # as the organisation spells it
             else:
                 row.cohort_id = default_cohort_id
                 row.cohort_name = cohorts.get(default_cohort_id, "") if default_cohort_id else ""
