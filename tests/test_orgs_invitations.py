@@ -610,6 +610,32 @@ def test_the_home_page_links_here_for_managers_only(app, client, world):
     assert f'href="/orgs/{world["a"]}/join-codes"' in text
 
 
+def test_the_pages_render_without_lazy_loads(app, client, world):
+    from sqlalchemy.orm import Session
+
+    from .test_lazy_loads import LazyLoads
+
+    code = make_code(app, world, cohort_id=world["spring"])
+    add_invitations(app, world["a"], 6)
+    new_token = make_invitation(app, world, "lazy@example.org", cohort_id=world["spring"])
+    known_token = make_invitation(app, world, "known@example.org", cohort_id=world["spring"])
+    a = world["a"]
+    pages = [(None, f"/orgs/invite/{new_token}"), (None, f"/orgs/invite/{known_token}"),
+             (None, f"/orgs/join/{code}"), ("known", f"/orgs/invite/{known_token}"),
+             ("other", f"/orgs/join/{code}"), ("manager", f"/orgs/{a}/invitations"),
+             ("manager", f"/orgs/{a}/invitations/new"), ("manager", f"/orgs/{a}/join-codes")]
+    for who, url in pages:
+        visitor = sign_in(app.test_client(), world, who) if who else app.test_client()
+        recorder = LazyLoads()
+        event.listen(Session, "do_orm_execute", recorder)
+        try:
+            response = visitor.get(url)
+        finally:
+            event.remove(Session, "do_orm_execute", recorder)
+        assert response.status_code == 200, url
+        assert recorder.loads == [], (url, recorder.loads)
+
+
 # --- join codes -------------------------------------------------------------------------------
 
 def make_code(app, world, **values) -> str:
