@@ -15,7 +15,9 @@ Visitors:
 Two organisations, A and B, are built alike (`build_org`): each has a cohort, a member in
 it, an assignment of set `alpha` to the cohort and a submitted attempt of it. Path
 placeholders are organisation A's ids: {org}, {cohort}, {assignment}, {member} (the
-member's user id), {attempt}; {me} is the visitor's own user id; {missing} exists nowhere.
+member's user id), {attempt}, {invitation} and {join_code} (a pending invitation of a new
+address and a join code, by id), {invite_token} and {code} (their link's token and the
+code); {me} is the visitor's own user id; {missing} exists nowhere.
 Add a placeholder by adding the object to `build_org` (for both organisations) and its key
 to TENANT_KEYS.
 
@@ -25,19 +27,32 @@ place of A's, one placeholder at a time and all together: every such request is 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from quiz.attempts import start_attempt, submit_attempt
 from quiz.extensions import db
-from quiz.models import Assignment, Cohort, Membership, Organisation, QuestionSet, User
+from quiz.models import (
+    Assignment,
+    Cohort,
+    Invitation,
+    JoinCode,
+    Membership,
+    Organisation,
+    QuestionSet,
+    User,
+)
+from quiz.models._common import utcnow
 from quiz.vocab import OrgRole
 
 from .test_access import (
     BAD,
+    FORBIDDEN,
     LOGIN,
     MISSING_ID,
     NOT_ALLOWED,
@@ -52,7 +67,7 @@ pytestmark = pytest.mark.small_bank
 
 ORG_ROLES = ("anonymous", "outsider", "member", "org_instructor", "manager", "other_manager", "admin")
 # Placeholders that name an object of one organisation (swapped by the cross-tenant test).
-TENANT_KEYS = ("org", "cohort", "assignment", "member", "attempt")
+TENANT_KEYS = ("org", "cohort", "assignment", "member", "attempt", "invitation", "join_code")
 
 
 def oexpect(*, everyone=None, signed_in=None, not_managers=None, viewers=None, anonymous=None,
@@ -190,7 +205,69 @@ PEOPLE_ROUTES: list[OrgRoute] = [
     OrgRoute("GET", "/orgs/{org}/cohorts/{cohort}/delete", oexpect(everyone=NOT_ALLOWED)),
 ]
 # Invitations and join codes.
+INVITE_DATA = {"emails": "new.hire@example.org\nsecond.hire@example.org", "role": "member",
+               "cohort": ""}
+ACCEPT_DATA = {"name": "Nia Newhire", "password": "violet tugboat anthem",
+               "confirm": "violet tugboat anthem"}
+CODE_DATA = {"days": "14", "max_uses": "", "cohort": ""}
+TO_INVITATIONS = Redirect("/orgs/{org}/invitations")
+TO_CODES = Redirect("/orgs/{org}/join-codes")
+TO_ORGS = Redirect("/orgs/")
+NOT_ORG = oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)
 INVITATION_ROUTES: list[OrgRoute] = [
+    OrgRoute("GET", "/orgs/{org}/invitations", manage_only()),
+    OrgRoute("GET", "/orgs/{org}/invitations?status=pending&page=2", manage_only()),
+    OrgRoute("GET", "/orgs/{org}/invitations?status=bogus&page=x", manage_only()),
+    OrgRoute("GET", "/orgs/{missing}/invitations", NOT_ORG),
+    OrgRoute("POST", "/orgs/{org}/invitations", oexpect(everyone=NOT_ALLOWED)),
+    # The form, and its preview (which writes nothing).
+    OrgRoute("GET", "/orgs/{org}/invitations/new", manage_only()),
+    OrgRoute("POST", "/orgs/{org}/invitations/new", manage_only(), data=INVITE_DATA),
+    OrgRoute("POST", "/orgs/{org}/invitations/new", manage_only(BAD), data={"emails": " "}),
+    OrgRoute("POST", "/orgs/{missing}/invitations/new", NOT_ORG, data=INVITE_DATA),
+    # The confirm needs the preview's signed rows: forged -> 400.
+    OrgRoute("POST", "/orgs/{org}/invitations/confirm", manage_only(BAD), data={"preview": "x.y"}),
+    OrgRoute("POST", "/orgs/{missing}/invitations/confirm", NOT_ORG, data={"preview": "x.y"}),
+    OrgRoute("GET", "/orgs/{org}/invitations/confirm", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/{org}/invitations/{invitation}/resend", manage_only(TO_INVITATIONS)),
+    OrgRoute("POST", "/orgs/{org}/invitations/{missing}/resend", manage_only(NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/invitations/{invitation}/resend", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("POST", "/orgs/{org}/invitations/{invitation}/revoke", manage_only(TO_INVITATIONS)),
+    OrgRoute("POST", "/orgs/{org}/invitations/{missing}/revoke", manage_only(NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/invitations/{invitation}/revoke", oexpect(everyone=NOT_ALLOWED)),
+    # Join codes: the list with its form; revoking.
+    OrgRoute("GET", "/orgs/{org}/join-codes", manage_only()),
+    OrgRoute("GET", "/orgs/{missing}/join-codes", NOT_ORG),
+    OrgRoute("POST", "/orgs/{org}/join-codes", manage_only(TO_CODES), data=CODE_DATA),
+    OrgRoute("POST", "/orgs/{org}/join-codes", manage_only(BAD), data={**CODE_DATA, "days": "0"}),
+    OrgRoute("POST", "/orgs/{org}/join-codes/{join_code}/revoke", manage_only(TO_CODES)),
+    OrgRoute("POST", "/orgs/{org}/join-codes/{missing}/revoke", manage_only(NOT_FOUND)),
+    OrgRoute("GET", "/orgs/{org}/join-codes/{join_code}/revoke", oexpect(everyone=NOT_ALLOWED)),
+    # The invitation link (of a new address): anyone holding it, but signed in with another
+    # account it is a 403; not signed in, it creates the account, joins and signs in.
+    OrgRoute("GET", "/orgs/invite/{invite_token}", oexpect(anonymous=OK, signed_in=FORBIDDEN),
+             cross_tenant=False),
+    OrgRoute("POST", "/orgs/invite/{invite_token}",
+             oexpect(anonymous=TO_ORGS, signed_in=FORBIDDEN), data=ACCEPT_DATA, cross_tenant=False),
+    OrgRoute("POST", "/orgs/invite/{invite_token}", oexpect(anonymous=BAD, signed_in=FORBIDDEN),
+             data={**ACCEPT_DATA, "confirm": "something else"}, cross_tenant=False),
+    OrgRoute("GET", "/orgs/invite/{missing}", oexpect(everyone=NOT_FOUND), cross_tenant=False),
+    OrgRoute("POST", "/orgs/invite/{missing}", oexpect(everyone=NOT_FOUND), data=ACCEPT_DATA,
+             cross_tenant=False),
+    OrgRoute("PUT", "/orgs/invite/{invite_token}", oexpect(everyone=NOT_ALLOWED),
+             cross_tenant=False),
+    # Joining with a code: the form to type one, the code's page, joining (signed in).
+    OrgRoute("GET", "/orgs/join", oexpect(everyone=OK), cross_tenant=False),
+    OrgRoute("GET", "/orgs/join?code=abcde-fghjk", oexpect(everyone=Redirect("/orgs/join/ABCDEFGHJK")),
+             cross_tenant=False),
+    OrgRoute("POST", "/orgs/join", oexpect(everyone=NOT_ALLOWED), cross_tenant=False),
+    OrgRoute("GET", "/orgs/join/{code}", oexpect(everyone=OK), cross_tenant=False),
+    # Members of A (manager, member, instructor) are told so; the others join.
+    OrgRoute("POST", "/orgs/join/{code}", oexpect(anonymous=LOGIN, signed_in=TO_ORGS),
+             cross_tenant=False),
+    OrgRoute("GET", "/orgs/join/{missing}", oexpect(everyone=NOT_FOUND), cross_tenant=False),
+    OrgRoute("POST", "/orgs/join/{missing}", oexpect(everyone=NOT_FOUND), cross_tenant=False),
+    OrgRoute("PUT", "/orgs/join/{code}", oexpect(everyone=NOT_ALLOWED), cross_tenant=False),
 ]
 # Assignments (the manager's side and the learner's).
 # The form posts lack a cohort and people (the data cannot name A's ids): a manager gets 422.
@@ -277,9 +354,19 @@ def build_org(label: str, manager: User, member: User, instructor: User | None =
     attempt.assignment_id = assignment.id
     attempt.pass_mark = assignment.pass_mark
     assert submit_attempt(attempt, {})
+    # Invitations and join codes: a pending invitation of a new address, an open join code.
+    invite_token = f"invitation-token-of-{label}-" + "x" * 24
+    code = ("ABCDEFGHJK" if label == "A" else "BCDEFGHJKM")
+    later = utcnow() + timedelta(days=14)
+    invitation = Invitation(org_id=org.id, email=f"invitee.{label.lower()}@example.org",
+                            token_hash=hashlib.sha256(invite_token.encode()).hexdigest(),
+                            cohort_id=cohort.id, created_by_id=manager.id, expires_at=later)
+    join_code = JoinCode(org_id=org.id, code=code, expires_at=later, created_by_id=manager.id)
+    db.session.add_all([invitation, join_code])
     db.session.flush()
     return {"org": org.id, "cohort": cohort.id, "assignment": assignment.id,
-            "member": member.id, "attempt": attempt.id}
+            "member": member.id, "attempt": attempt.id, "invitation": invitation.id,
+            "join_code": join_code.id, "invite_token": invite_token, "code": code}
 
 
 @pytest.fixture

@@ -61,7 +61,9 @@ def register():
             db.session.commit()
             session["signin_email"] = accounts.normalise_email(form.email.data)
             flash(REGISTERED_MESSAGE, "success")
-            return redirect(url_for("auth.login"))
+            # Came from a page that needs an account (a join code): back there after sign-in.
+            target = _safe_next("")
+            return redirect(url_for("auth.login", next=target or None))
     status = 400 if form.errors else 200
     return render_template("auth/register.html", form=form), status
 
