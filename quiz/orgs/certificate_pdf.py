@@ -68,6 +68,12 @@ class _Page:
             self.family = "DejaVu"
             self.cmap = self.pdf.fonts["dejavu"].cmap
 
+    def close(self) -> None:
+        """Close the font files fontTools keeps open (else they leak until collected)."""
+        for font in self.pdf.fonts.values():
+            if hasattr(font, "close"):
+                font.close()
+
     def clean(self, text: str) -> str:
         """`text` as the font can print it: unknown characters lose their accents or
         become "?"; control characters go."""
@@ -108,9 +114,25 @@ class _Page:
         pdf.multi_cell(0, line_height, text, align="C", new_x="LMARGIN", new_y="NEXT", link=link)
 
 
+FOOT_HEIGHT = 46  # mm from the foot of the page: the code, the URL, the issuer
+SCALES = (1.0, 0.85, 0.7, 0.55)  # the body's type sizes, tried in turn until it fits
+
+
 def render_pdf(cert: CertificateText, font_dir: str | None = DEJAVU_DIR) -> bytes:
-    """The certificate's PDF. Deterministic: the file's dates are the issue date."""
-    page = _Page(font_dir)
+    """The certificate's PDF. Deterministic: the file's dates are the issue date. Very long
+    names and titles are set smaller until the body clears the foot."""
+    for scale in SCALES:
+        page = _Page(font_dir)
+        try:
+            if _draw(page, cert, scale) or scale == SCALES[-1]:
+                return bytes(page.pdf.output())
+        finally:
+            page.close()
+    raise AssertionError("unreachable")
+
+
+def _draw(page: _Page, cert: CertificateText, scale: float) -> bool:
+    """Lay the certificate out; False if the body runs into the foot."""
     pdf = page.pdf
     issued = _aware(cert.issued_at)
     pdf.set_creation_date(issued)
@@ -128,31 +150,28 @@ def render_pdf(cert: CertificateText, font_dir: str | None = DEJAVU_DIR) -> byte
     pdf.set_line_width(0.3)
     pdf.rect(14, 14, pdf.w - 28, pdf.h - 28)
 
+    def line(text: str, size: float, gap: float = 0, **options) -> None:
+        pdf.ln(gap * scale)
+        page.line(text, size * scale, **options)
+
     pdf.set_y(26)
-    page.line(cert.org_name, 15, color=MUTED)
-    pdf.ln(3)
-    page.line("Certificate of completion", 32, bold=True, color=BRAND)
-    pdf.ln(6)
-    page.line("This certifies that", 14, color=MUTED)
-    pdf.ln(2)
-    page.line(cert.learner_name, 30, bold=True)
-    pdf.ln(2)
-    page.line("has passed", 14, color=MUTED)
-    pdf.ln(2)
-    page.line(cert.set_title, 21, bold=True)
-    pdf.ln(3)
-    page.line(f"with a score of {cert.score:.0f}% on {long_date(issued)}", 15)
+    line(cert.org_name, 15, color=MUTED)
+    line("Certificate of completion", 32, 3, bold=True, color=BRAND)
+    line("This certifies that", 14, 6, color=MUTED)
+    line(cert.learner_name, 30, 2, bold=True)
+    line("has passed", 14, 2, color=MUTED)
+    line(cert.set_title, 21, 2, bold=True)
+    line(f"with a score of {cert.score:.0f}% on {long_date(issued)}", 15, 3)
     expires = _aware(cert.expires_at)
     if expires is not None:
-        pdf.ln(1)
-        page.line(f"Valid until {long_date(expires)}", 13, color=MUTED)
+        line(f"Valid until {long_date(expires)}", 13, 1, color=MUTED)
     if cert.revoked_at is not None:
-        pdf.ln(2)
-        page.line(f"REVOKED on {long_date(_aware(cert.revoked_at))}", 15, bold=True, color=RED)
+        line(f"REVOKED on {long_date(_aware(cert.revoked_at))}", 15, 2, bold=True, color=RED)
+    fits = pdf.get_y() <= pdf.h - FOOT_HEIGHT - 2
 
     # Foot: the code and where to check it.
-    pdf.set_y(pdf.h - 46)
+    pdf.set_y(pdf.h - FOOT_HEIGHT)
     page.line(f"Verification code: {cert.code}", 12, bold=True, height=7)
     page.line(f"Check it at {cert.verify_url}", 10, color=BRAND, height=6, link=cert.verify_url)
     page.line(f"Issued by {cert.org_name} through the IASTM training quiz.", 9, color=MUTED, height=6)
-    return bytes(pdf.output())
+    return fits
