@@ -81,6 +81,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .cli import register_cli
     from .learn import bp as learn_bp
     from .orgs import bp as orgs_bp
+    from .orgs.certificate_views import public_bp as certificates_bp
     from .policy import register_policy
     from .rendering import register_filters
     from .staff import bp as staff_bp
@@ -93,6 +94,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(admin_bp)
     app.register_blueprint(studio_bp)
     app.register_blueprint(orgs_bp)
+    app.register_blueprint(certificates_bp)  # /verify/<code> (public), /certificates (a learner's)
     register_cli(app)
     register_filters(app)
     register_policy(app)

@@ -464,7 +464,20 @@ MAIL_ROUTES: list[Route] = [
     Route("POST", "/admin/outbox/nope", expect(everyone=NOT_ALLOWED)),
 ]
 # Certificates: the public verification page, a learner's own certificates.
+# (A real code and the PDF are in tests/test_access_orgs.py, whose world has certificates.)
 CERTIFICATE_ROUTES: list[Route] = [
+    Route("GET", "/verify", expect(everyone=OK)),
+    Route("GET", "/verify?code=abcd-efgh-jkmn", expect(everyone=to("/verify/ABCDEFGHJKMN"))),
+    Route("GET", "/verify?code=not+a+code", expect(everyone=BAD)),
+    Route("POST", "/verify", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/verify/nope", expect(everyone=NOT_FOUND)),
+    Route("GET", "/verify/ABCDEFGHJKMN", expect(everyone=NOT_FOUND)),  # well-formed, unknown
+    Route("POST", "/verify/ABCDEFGHJKMN", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/certificates", expect(anonymous=LOGIN, signed_in=OK)),
+    Route("POST", "/certificates", expect(everyone=NOT_ALLOWED)),
+    Route("GET", "/certificates/{missing}.pdf", expect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    Route("GET", "/certificates/not-a-number.pdf", expect(everyone=NOT_FOUND)),
+    Route("POST", "/certificates/{missing}.pdf", expect(everyone=NOT_ALLOWED)),
 ]
 # Organisations created by site admins (/admin/orgs).
 ADMIN_ORG_ROUTES: list[Route] = [

@@ -13,11 +13,14 @@ Visitors:
   admin           a site admin (may act in every organisation)
 
 Two organisations, A and B, are built alike (`build_org`): each has a cohort, a member in
-it, an assignment of set `alpha` to the cohort and a submitted attempt of it. Path
-placeholders are organisation A's ids: {org}, {cohort}, {assignment}, {member} (the
-member's user id), {attempt}, {invitation} and {join_code} (a pending invitation of a new
-address and a join code, by id), {invite_token} and {code} (their link's token and the
-code); {me} is the visitor's own user id; {missing} exists nowhere.
+it, an assignment of set `alpha` to the cohort, a submitted attempt of it that failed and a
+later one that passed, with its certificate. Path placeholders are organisation A's ids:
+{org}, {cohort}, {assignment}, {member} (the member's user id), {attempt} (the failed one),
+{certificate}, and {certificate_code} (its verification code, not swapped by the
+cross-tenant test: the verification page is public), {invitation} and {join_code} (a
+pending invitation of a new address and a join code, by id), {invite_token} and {code}
+(their link's token and the code); {me} is the visitor's own user id; {missing} exists
+nowhere.
 Add a placeholder by adding the object to `build_org` (for both organisations) and its key
 to TENANT_KEYS.
 
@@ -39,6 +42,7 @@ from quiz.attempts import start_attempt, submit_attempt
 from quiz.extensions import db
 from quiz.models import (
     Assignment,
+    Certificate,
     Cohort,
     Invitation,
     JoinCode,
@@ -62,12 +66,14 @@ from .test_access import (
     _password_hash,
     to,
 )
+from .test_queries import answers_for
 
 pytestmark = pytest.mark.small_bank
 
 ORG_ROLES = ("anonymous", "outsider", "member", "org_instructor", "manager", "other_manager", "admin")
 # Placeholders that name an object of one organisation (swapped by the cross-tenant test).
-TENANT_KEYS = ("org", "cohort", "assignment", "member", "attempt", "invitation", "join_code")
+TENANT_KEYS = ("org", "cohort", "assignment", "member", "attempt", "invitation", "join_code",
+               "certificate")
 
 
 def oexpect(*, everyone=None, signed_in=None, not_managers=None, viewers=None, anonymous=None,
@@ -313,6 +319,29 @@ DASHBOARD_ROUTES: list[OrgRoute] = [
 ]
 # Certificates (an organisation's list, a PDF, revoking).
 ORG_CERTIFICATE_ROUTES: list[OrgRoute] = [
+    # The list and one certificate: A's managers, instructors, admins (others 404).
+    OrgRoute("GET", "/orgs/{org}/certificates", view_only()),
+    OrgRoute("GET", "/orgs/{org}/certificates?q=member&status=valid&page=2", view_only()),
+    OrgRoute("GET", "/orgs/{org}/certificates?status=bogus&page=x", view_only()),
+    OrgRoute("GET", "/orgs/{missing}/certificates", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/certificates", oexpect(everyone=NOT_ALLOWED)),
+    OrgRoute("GET", "/orgs/{org}/certificates/{certificate}", view_only()),
+    OrgRoute("GET", "/orgs/{org}/certificates/{missing}", oexpect(anonymous=LOGIN, signed_in=NOT_FOUND)),
+    OrgRoute("POST", "/orgs/{org}/certificates/{certificate}", oexpect(everyone=NOT_ALLOWED)),
+    # Revoking: A's managers and admins; a reason is required.
+    OrgRoute("POST", "/orgs/{org}/certificates/{certificate}/revoke",
+             manage_only(Redirect("/orgs/{org}/certificates/{certificate}")),
+             data={"reason": "Issued by mistake"}),
+    OrgRoute("POST", "/orgs/{org}/certificates/{certificate}/revoke", manage_only(BAD),
+             data={"reason": "  "}),
+    OrgRoute("POST", "/orgs/{org}/certificates/{missing}/revoke",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND), data={"reason": "Issued by mistake"}),
+    OrgRoute("GET", "/orgs/{org}/certificates/{certificate}/revoke", oexpect(everyone=NOT_ALLOWED)),
+    # The PDF: its learner, A's managers and instructors, admins; 404 for anyone else.
+    OrgRoute("GET", "/certificates/{certificate}.pdf",
+             oexpect(anonymous=LOGIN, signed_in=NOT_FOUND, member=OK, viewers=OK)),
+    # The public verification page of A's certificate: everyone (not organisation-scoped).
+    OrgRoute("GET", "/verify/{certificate_code}", oexpect(everyone=OK), cross_tenant=False),
 ]
 ORG_ROUTES += (PEOPLE_ROUTES + INVITATION_ROUTES + ASSIGNMENT_ROUTES + DASHBOARD_ROUTES
                + ORG_CERTIFICATE_ROUTES)
@@ -364,9 +393,16 @@ def build_org(label: str, manager: User, member: User, instructor: User | None =
     join_code = JoinCode(org_id=org.id, code=code, expires_at=later, created_by_id=manager.id)
     db.session.add_all([invitation, join_code])
     db.session.flush()
+    # A second attempt, all right: it passes, and its certificate is issued on submit.
+    passed = start_attempt(member, db.session.get(QuestionSet, "alpha"))
+    passed.assignment_id = assignment.id
+    passed.pass_mark = assignment.pass_mark
+    assert submit_attempt(passed, answers_for(passed, right_every=1))
+    certificate = db.session.scalar(db.select(Certificate).where(Certificate.attempt_id == passed.id))
     return {"org": org.id, "cohort": cohort.id, "assignment": assignment.id,
             "member": member.id, "attempt": attempt.id, "invitation": invitation.id,
-            "join_code": join_code.id, "invite_token": invite_token, "code": code}
+            "join_code": join_code.id, "invite_token": invite_token, "code": code,
+            "certificate": certificate.id, "certificate_code": certificate.code}
 
 
 @pytest.fixture
