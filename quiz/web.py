@@ -29,6 +29,12 @@ REQUEST_LIMITS = {
 }
 
 
+def page_number(raw: str | None) -> int:
+    """A list page's requested page number; anything but a plain positive number means 1."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0 else 1
+
+
 # Endpoints that take a file upload larger than MAX_CONTENT_LENGTH: endpoint -> (limit in
 # bytes, who may send that much: a function of the current user). Anyone else keeps the
 # ordinary limit, so a stranger cannot make the app read a large body.

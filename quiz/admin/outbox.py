@@ -11,13 +11,13 @@ from flask import abort, render_template, request
 
 from ..mail import mail_settings, outbox_path
 from ..mail.outbox import PER_PAGE, find_message, outbox_page
-from ..staff.views import _page_number
+from ..web import page_number
 from . import bp
 
 
 @bp.route("/outbox")
 def outbox():
-    listing = outbox_page(outbox_path(), _page_number(request.args.get("page")))
+    listing = outbox_page(outbox_path(), page_number(request.args.get("page")))
     return render_template("admin/outbox.html", listing=listing, per_page=PER_PAGE,
                            smtp=_smtp_server())
 

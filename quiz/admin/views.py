@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from .. import accounts, policy
 from ..extensions import db
 from ..models import PasswordReset, User
-from ..staff.views import _page_number
 from ..vocab import Role
+from ..web import page_number
 from . import bp
 from .directory import PER_PAGE, SORTS, STATUSES, user_page
 from .forms import ActionForm, RoleForm
@@ -36,7 +36,7 @@ def users():
         status=request.args.get("status", "all"),
         sort=request.args.get("sort", "name"),
         direction=request.args.get("dir"),
-        page=_page_number(request.args.get("page")),
+        page=page_number(request.args.get("page")),
     )
     return render_template("admin/users.html", listing=listing, sorts=SORTS, statuses=STATUSES,
                            roles=list(Role), per_page=PER_PAGE)

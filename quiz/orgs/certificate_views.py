@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db, limiter
 from ..models import Certificate
 from ..models._common import utcnow
+from ..web import page_number
 from . import bp
 from . import certificates as certs
 from .certificate_pdf import DEJAVU_DIR, CertificateText, render_pdf
@@ -137,18 +138,14 @@ def backfill_command() -> None:
 
 # --- the organisation's list, one certificate, revoking ------------------------------------
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
-
-
 @bp.route("/<id:org_id>/certificates")
 @login_required
 def certificates(org_id: int):
     """The organisation's certificates: 50 a page, by status, searched by name."""
     org = org_or_404(current_user, org_id, Need.VIEW)
     listing = certs.org_certificate_page(org.id, utcnow(), request.args.get("q", ""),
-                                         request.args.get("status", ""), _page_number())
+                                         request.args.get("status", ""),
+                                         page_number(request.args.get("page")))
     return render_template("orgs/certificates.html", org=org, listing=listing, now=utcnow(),
                            statuses=certs.STATUS_CHOICES, status_of=certs.certificate_status,
                            display_code=certs.display_code)

@@ -18,9 +18,8 @@ from .. import policy
 from ..extensions import db
 from ..models import Organisation
 from ..models._common import utcnow
-from ..staff.views import _page_number
 from ..vocab import OrgRole
-from ..web import url_builder
+from ..web import page_number, url_builder
 from . import bp, people
 from .people import NO_COHORT, PER_PAGE, PeopleError
 from .people_forms import (
@@ -60,7 +59,7 @@ def _members_page(org, args: dict[str, str], *, status: int = 200, error: str | 
     listing = people.member_page(
         org.id, cohorts, query=args.get("q", ""), cohort=args.get("cohort", ""),
         role=args.get("role", ""), sort=args.get("sort", "name"), direction=args.get("dir"),
-        page=_page_number(args.get("page")))
+        page=page_number(args.get("page")))
     keep = {k: v for k, v in (("q", listing.query), ("cohort", listing.cohort),
                               ("role", listing.role)) if v}
 

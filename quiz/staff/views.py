@@ -4,7 +4,7 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from .. import policy
-from ..web import url_builder
+from ..web import page_number, url_builder
 from . import bp
 from .roster import PER_PAGE, SORTS, roster_page
 
@@ -16,12 +16,6 @@ def staff_only():
         abort(403)
 
 
-def _page_number(raw: str | None) -> int:
-    """The requested page; anything but a plain positive number means page 1."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 1
-
-
 @bp.route("/learners")
 def learners():
     roster = roster_page(
@@ -29,7 +23,7 @@ def learners():
         query=request.args.get("q", ""),
         sort=request.args.get("sort", "name"),
         direction=request.args.get("dir"),
-        page=_page_number(request.args.get("page")),
+        page=page_number(request.args.get("page")),
     )
     return render_template("staff/learners.html", roster=roster, sorts=SORTS, per_page=PER_PAGE,
                            progress_url=url_builder("learn.learner_progress", "user_id"))
