@@ -420,7 +420,6 @@ def resend(org: Organisation, invitation: Invitation, actor: User, now: datetime
     if done != 1:
         raise Conflict("This invitation was accepted or withdrawn: it cannot be sent again. "
                        "Invite the address anew if needed.")
-    invitation.expires_at = expires
     _mail(org, invitation, link(token), expires)
     audit.record(actor, AuditEntity.INVITATION, invitation.id, "resend",
                  f"Sent the invitation of {invitation.email} to {org.name} again")
