@@ -619,7 +619,7 @@ def test_my_certificates_lists_only_mine_and_is_linked(app, clinic):
     page = member.get("/certificates").get_data(as_text=True)
     assert f"/certificates/{cert_id}.pdf" in page and "Clinic Aurora" in page
     assert "Person 0000" not in page and page.count(".pdf\"") == 1
-    assert 'href="/certificates"' in member.get("/progress").get_data(as_text=True)
+    assert 'href="/certificates"' in member.get("/account").get_data(as_text=True)
     outsider = sign_in(app.test_client(), clinic, "outsider")
     assert "No certificates yet" in outsider.get("/certificates").get_data(as_text=True)
     manager = sign_in(app.test_client(), clinic, "manager")
@@ -706,7 +706,7 @@ def test_the_pages_in_chromium_at_desktop_and_phone_widths(chromium, tmp_path): 
                             page.get_by_role("link", name="Download the PDF").click()
                         assert download.value.suggested_filename.endswith(f"{codes[1]}.pdf")
                     else:
-                        check("/progress", 200, "progress")
+                        check("/account", 200, "account")
                         page.get_by_role("link", name="My certificates").click()
                         page.wait_for_url(re.compile(r"/certificates$"))
                         check("/certificates", 200, "mine")
