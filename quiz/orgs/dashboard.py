@@ -47,6 +47,7 @@ from sqlalchemy import (
 
 from ..extensions import db
 from ..models import Assignment, AssignmentPerson, Attempt, Cohort, Membership, User
+from ..paging import PageNumbers
 from ..staff.roster import clean_query, like_pattern
 from ..stats.downloads import FORMULA_START
 from ..vocab import AssignmentState, AttemptStatus, OrgRole
@@ -337,31 +338,13 @@ class Row:
 
 
 @dataclass
-class DashboardPage:
+class DashboardPage(PageNumbers):
     assignments: list[Assignment]
     rows: list[Row]
     total: int
     page: int
     pages: int
     filters: Filters
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * PER_PAGE + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return (self.page - 1) * PER_PAGE + len(self.rows)
-
-    def page_links(self, around: int = 2) -> list[int | None]:
-        shown = sorted({1, self.pages, *range(max(1, self.page - around),
-                                              min(self.pages, self.page + around) + 1)})
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - out[-1] > 1:
-                out.append(None)
-            out.append(n)
-        return out
 
 
 def _once(stmt: Select, name: str):

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, case, func, or_
 
 from ..extensions import db
 from ..models import Attempt, User
+from ..paging import PageNumbers
 from ..vocab import AttemptStatus, Role
 
 PER_PAGE = 50
@@ -36,7 +37,7 @@ class RosterRow:
 
 
 @dataclass
-class RosterPage:
+class RosterPage(PageNumbers):
     rows: list[RosterRow]
     total: int  # learners matching the search
     page: int  # 1-based, clamped to the pages that exist
@@ -44,26 +45,6 @@ class RosterPage:
     query: str
     sort: str
     direction: str
-
-    @property
-    def first(self) -> int:
-        """1-based position of the page's first row (0 when nothing matches)."""
-        return (self.page - 1) * PER_PAGE + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return (self.page - 1) * PER_PAGE + len(self.rows)
-
-    def page_links(self, around: int = 2) -> list[int | None]:
-        """First, last and nearby page numbers in order, None where pages are skipped."""
-        shown = sorted({1, self.pages, *range(max(1, self.page - around),
-                                              min(self.pages, self.page + around) + 1)})
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - out[-1] > 1:
-                out.append(None)
-            out.append(n)
-        return out
 
 
 def clean_query(raw: str | None) -> str:
