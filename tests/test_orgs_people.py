@@ -529,8 +529,13 @@ def test_an_admin_renames_and_deactivates_an_organisation(app, world):
         assert (org.name, org.active) == ("Bay Clinic", False)
     assert "Bay Clinic" not in _client(app, world["eve"]).get("/orgs/").get_data(as_text=True)
     assert "inactive" in admin.get("/orgs/admin").get_data(as_text=True)
+    # Closed to its own manager while deactivated; site admins still see it.
+    for path in (f"/orgs/{b}", f"/orgs/{b}/members", f"/orgs/{b}/dashboard"):
+        assert _client(app, world["other"]).get(path).status_code == 404, path
+        assert admin.get(path).status_code == 200, path
     assert admin.post(f"/orgs/admin/{b}/active", data={"active": "yes"}).status_code == 302
     assert "Bay Clinic" in _client(app, world["eve"]).get("/orgs/").get_data(as_text=True)
+    assert _client(app, world["other"]).get(f"/orgs/{b}").status_code == 200
     assert audit_actions(app, "organisation") == ["rename", "deactivate", "reactivate"]
     # a manager is not a site admin
     assert _client(app, world["other"]).post(f"/orgs/admin/{b}/rename",

@@ -53,13 +53,16 @@ def org_or_404(user: Any, org_id: int, need: Need = Need.MANAGE) -> Organisation
     """The organisation, if `user` may act in it as `need` says; 404 otherwise (one query).
 
     Site admins may act in every organisation; everyone else needs a membership with one
-    of the roles `need` names. The 404 does not tell "no such organisation" from "not yours".
+    of the roles `need` names, in an active organisation. The 404 does not tell "no such
+    organisation" from "not yours".
     """
     if not _signed_in(user):
         abort(404)
     query = select(Organisation).where(Organisation.id == org_id)
     if not _is_admin(user):
-        query = query.where(exists().where(
+        # A deactivated organisation is closed to its own people; site admins still see it
+        # (to reactivate it, or to look back at its records).
+        query = query.where(Organisation.active, exists().where(
             Membership.org_id == Organisation.id, Membership.user_id == user.id,
             Membership.role.in_([r.value for r in need.value])))
     org = db.session.scalar(query)
