@@ -24,6 +24,7 @@ from ..models import (
     Topic,
     User,
 )
+from ..paging import PageNumbers
 from ..qtypes import TYPES
 from ..staff.roster import PER_PAGE, RosterPage, clean_query, like_pattern
 from ..stats import analysis
@@ -248,16 +249,12 @@ class AuditRow:
 
 
 @dataclass
-class AuditPage:
+class AuditPage(PageNumbers):
     rows: list[AuditRow]
     total: int
     page: int
     pages: int
     filter: AuditFilter
-
-    first = RosterPage.first
-    last = RosterPage.last
-    page_links = RosterPage.page_links
 
 
 def audit_page(f: AuditFilter, page: int = 1) -> AuditPage:
