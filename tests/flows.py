@@ -17,7 +17,16 @@ def signed_in(app, role: str, email: str):
     with app.app_context():
         user = accounts.create_user(email, PASSWORD, role.title(), role)
         db.session.commit()
-        token = user.session_token
+        user_id = user.id
+    return client_for(app, user_id)
+
+
+def client_for(app, user_id: int):
+    """A new test client signed in as an existing user, the same way as `signed_in`."""
+    from quiz.models import User
+
+    with app.app_context():
+        token = db.session.get(User, user_id).session_token
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = token

@@ -42,6 +42,7 @@ from .test_access import _password_hash
 from .test_e2e import CHROMIUM_ARGS, CSP_RECORDER, Shots, chromium, serving  # noqa: F401 (fixture)
 from .test_lazy_loads import LazyLoads
 from .test_queries import answers_for
+from .test_studio_questions import statements
 
 pytestmark = pytest.mark.small_bank
 
@@ -536,16 +537,6 @@ def add_certificates(app, clinic, n: int, start: int = 0) -> None:
         db.session.commit()
 
 
-def _statements(app, client, url: str) -> int:
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200, url
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return counter.count
 
 
 def test_the_organisations_list_filters_searches_and_pages(app, clinic):
@@ -578,11 +569,11 @@ def test_the_lists_send_the_same_statements_for_few_and_many(app, clinic):
     urls = [base, base + "?status=valid", base + "?q=person&status=expired", base + "?page=2"]
     add_certificates(app, clinic, 6)  # one of each status, on one page
     pass_once(app, clinic)
-    small = [_statements(app, manager, url) for url in urls] + [_statements(app, member, "/certificates")]
+    small = [statements(app, manager, url) for url in urls] + [statements(app, member, "/certificates")]
     add_certificates(app, clinic, 234, start=6)
     for _ in range(4):
         pass_once(app, clinic)
-    large = [_statements(app, manager, url) for url in urls] + [_statements(app, member, "/certificates")]
+    large = [statements(app, manager, url) for url in urls] + [statements(app, member, "/certificates")]
     assert small == large
     page = manager.get(base).get_data(as_text=True)
     assert "1–50 of 245 certificates" in page and 'rel="next"' in page

@@ -173,14 +173,6 @@ def clock(monkeypatch):
     return fixed
 
 
-def client_for(app, user_id: int):
-    with app.app_context():
-        token = db.session.get(User, user_id).session_token
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
 
 
 def _count(app, model) -> int:
@@ -213,7 +205,7 @@ def make_assignment(app, world, **rules) -> int:
 # --- the manager's form -------------------------------------------------------------------------
 
 def test_a_manager_creates_an_assignment(app, world):
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     page = client.get(f"/orgs/{world['org']}/assignments/new").get_data(as_text=True)
     assert "Opens (UTC)" in page and "Spring hires" in page and "Bob (bob@example.org)" in page
     assert "Zoe" not in page and "B hires" not in page  # only A's people and cohorts are offered
@@ -245,7 +237,7 @@ def test_a_manager_creates_an_assignment(app, world):
     ({"max_attempts": "0", "time_limit_minutes": "abc"}, "Attempt limit must be"),
 ])
 def test_bad_input_is_a_422_with_messages_and_nothing_is_written(app, world, change, message):
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     response = client.post(f"/orgs/{world['org']}/assignments/new", data=form(world, **change))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -258,7 +250,7 @@ def test_an_inactive_set_cannot_be_assigned(app, world):
     with app.app_context():
         db.session.get(QuestionSet, "beta").active = False
         db.session.commit()
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     assert "Beta set" not in client.get(f"/orgs/{world['org']}/assignments/new").get_data(as_text=True)
     response = client.post(f"/orgs/{world['org']}/assignments/new", data=form(world, set_id="beta"))
     assert response.status_code == 422 and _count(app, Assignment) == 0
@@ -266,7 +258,7 @@ def test_an_inactive_set_cannot_be_assigned(app, world):
 
 @pytest.mark.parametrize("change", ["cohort_b", "zoe", "not a number"])
 def test_another_organisations_cohort_or_member_is_refused(app, world, change):
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     data = {"cohort_b": form(world, cohort_id=str(world["cohort_b"])),
             "zoe": form(world, people=[str(world["bob"]), str(world["zoe"])]),
             "not a number": form(world, people=["1 OR 1=1"])}[change]
@@ -278,7 +270,7 @@ def test_another_organisations_cohort_or_member_is_refused(app, world, change):
 
 def test_another_organisations_assignment_is_not_found(app, world):
     other = make_assignment(app, {**world, "org": world["org_b"], "cohort": world["cohort_b"]})
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     assert client.get(f"/orgs/{world['org']}/assignments/{other}/edit").status_code == 404
     assert client.post(f"/orgs/{world['org']}/assignments/{other}/edit", data=form(world)).status_code == 404
     assert client.post(f"/orgs/{world['org']}/assignments/{other}/archive").status_code == 404
@@ -289,7 +281,7 @@ def test_another_organisations_assignment_is_not_found(app, world):
 
 def test_edit_changes_the_rules_and_the_people_and_audits(app, world):
     aid = make_assignment(app, world, pass_mark=50)
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     page = client.get(f"/orgs/{world['org']}/assignments/{aid}/edit").get_data(as_text=True)
     assert 'value="50"' in page
     response = client.post(f"/orgs/{world['org']}/assignments/{aid}/edit",
@@ -316,7 +308,7 @@ def test_the_set_is_fixed_once_people_have_attempts(app, world):
         ann = db.session.get(User, world["ann"])
         ops.start_for(ann, db.session.get(Assignment, aid), NOW)
         db.session.commit()
-    client = client_for(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     assert "the set stays as it is" in client.get(
         f"/orgs/{world['org']}/assignments/{aid}/edit").get_data(as_text=True)
     response = client.post(f"/orgs/{world['org']}/assignments/{aid}/edit", data=form(world, set_id="beta"))
@@ -328,7 +320,7 @@ def test_the_set_is_fixed_once_people_have_attempts(app, world):
 
 def test_archive_and_restore(app, world, clock):
     aid = make_assignment(app, world)
-    manager, ann = client_for(app, world["manager"]), client_for(app, world["ann"])
+    manager, ann = flows.client_for(app, world["manager"]), flows.client_for(app, world["ann"])
     assert "Alpha set" in ann.get("/sets").get_data(as_text=True).split("Question sets</h1>")[0]
     response = manager.post(f"/orgs/{world['org']}/assignments/{aid}/archive")
     assert response.status_code == 302
@@ -346,7 +338,7 @@ def test_archive_and_restore(app, world, clock):
 
 
 def test_the_organisation_home_links_to_assignments(app, world):
-    page = client_for(app, world["manager"]).get(f"/orgs/{world['org']}").get_data(as_text=True)
+    page = flows.client_for(app, world["manager"]).get(f"/orgs/{world['org']}").get_data(as_text=True)
     assert f'href="/orgs/{world["org"]}/assignments"' in page
     assert f'href="/orgs/{world["org"]}/assignments/new"' in page
 
@@ -374,7 +366,7 @@ def _submit(app, attempt_id, right: bool, at=None):
 
 def test_the_pass_mark_and_deadline_are_copied_onto_the_attempt(app, world, clock):
     aid = make_assignment(app, world, pass_mark=70, time_limit_minutes=25)
-    response = client_for(app, world["ann"]).post(f"/orgs/assignments/{aid}/start")
+    response = flows.client_for(app, world["ann"]).post(f"/orgs/assignments/{aid}/start")
     assert response.status_code == 302
     attempt_id = int(re.search(r"/attempts/(\d+)$", response.headers["Location"]).group(1))
     with app.app_context():
@@ -393,18 +385,18 @@ def test_the_pass_mark_and_deadline_are_copied_onto_the_attempt(app, world, cloc
 
 def test_only_people_assigned_may_start(app, world, clock):
     aid = make_assignment(app, world)
-    assert client_for(app, world["bob"]).post(f"/orgs/assignments/{aid}/start").status_code == 404
-    assert client_for(app, world["zoe"]).post(f"/orgs/assignments/{aid}/start").status_code == 404
-    assert client_for(app, world["manager"]).post(f"/orgs/assignments/{aid}/start").status_code == 404
+    assert flows.client_for(app, world["bob"]).post(f"/orgs/assignments/{aid}/start").status_code == 404
+    assert flows.client_for(app, world["zoe"]).post(f"/orgs/assignments/{aid}/start").status_code == 404
+    assert flows.client_for(app, world["manager"]).post(f"/orgs/assignments/{aid}/start").status_code == 404
     with app.app_context():  # named on it: Bob may
         db.session.add(AssignmentPerson(assignment_id=aid, user_id=world["bob"]))
         db.session.commit()
-    assert client_for(app, world["bob"]).post(f"/orgs/assignments/{aid}/start").status_code == 302
+    assert flows.client_for(app, world["bob"]).post(f"/orgs/assignments/{aid}/start").status_code == 302
 
 
 def test_not_before_the_opening_date_but_after_the_due_date(app, world, clock):
     aid = make_assignment(app, world, opens_at=NOW + timedelta(days=2), due_at=NOW + timedelta(days=9))
-    ann = client_for(app, world["ann"])
+    ann = flows.client_for(app, world["ann"])
     response = ann.post(f"/orgs/assignments/{aid}/start")
     assert response.status_code == 409
     assert "opens 17 Mar 2027, 12:00 UTC" in response.get_data(as_text=True)
@@ -415,7 +407,7 @@ def test_not_before_the_opening_date_but_after_the_due_date(app, world, clock):
 
 def test_the_attempt_limit(app, world, clock):
     aid = make_assignment(app, world, pass_mark=100, max_attempts=2)
-    ann = client_for(app, world["ann"])
+    ann = flows.client_for(app, world["ann"])
     for _ in range(2):
         response = ann.post(f"/orgs/assignments/{aid}/start")
         assert response.status_code == 302
@@ -450,7 +442,7 @@ def test_recertification_reopens_and_the_limit_counts_per_period(app, world):
 
 def test_one_open_attempt_per_set(app, world, clock):
     aid = make_assignment(app, world)
-    ann = client_for(app, world["ann"])
+    ann = flows.client_for(app, world["ann"])
     first = ann.post(f"/orgs/assignments/{aid}/start").headers["Location"]
     assert ann.post(f"/orgs/assignments/{aid}/start").headers["Location"] == first  # resumed
     # An open attempt of the same set for another assignment: finish that first (409).
@@ -464,7 +456,7 @@ def test_one_open_attempt_per_set(app, world, clock):
     with app.app_context():
         db.session.add(AssignmentPerson(assignment_id=bob_aid, user_id=world["bob"]))
         db.session.commit()
-    bob = client_for(app, world["bob"])
+    bob = flows.client_for(app, world["bob"])
     practice = flows.start(bob, "alpha")
     response = bob.post(f"/orgs/assignments/{bob_aid}/start")
     assert response.status_code == 409 and f'href="/attempts/{practice}"' in response.get_data(as_text=True)
@@ -484,7 +476,7 @@ def test_my_assignments_first_on_the_home_page_with_states(app, world, clock):
         db.session.commit()
     done = _start(app, world, soon)
     _submit(app, done, right=True, at=NOW - timedelta(hours=1))
-    page = client_for(app, world["ann"]).get("/sets").get_data(as_text=True)
+    page = flows.client_for(app, world["ann"]).get("/sets").get_data(as_text=True)
     mine, catalogue = page.split('<h1>Question sets</h1>')
     assert "My assignments" in mine and "Clinic A" in mine
     rows = re.findall(r'<tr class="state-([a-z_]+)( overdue)?">(.*?)</tr>', mine, re.S)
@@ -498,9 +490,9 @@ def test_my_assignments_first_on_the_home_page_with_states(app, world, clock):
     assert "Not open yet" in not_open_row and "Opens 20 Mar 2027, 12:00 UTC" in not_open_row
     assert "/start" not in not_open_row
     # Bob (not in the cohort) sees none; an in-progress one shows Resume.
-    assert "My assignments" not in client_for(app, world["bob"]).get("/sets").get_data(as_text=True)
+    assert "My assignments" not in flows.client_for(app, world["bob"]).get("/sets").get_data(as_text=True)
     open_id = _start(app, world, overdue)
-    page = client_for(app, world["ann"]).get("/sets").get_data(as_text=True)
+    page = flows.client_for(app, world["ann"]).get("/sets").get_data(as_text=True)
     assert f'href="/attempts/{open_id}">Resume' in page and "state-in_progress" in page
 
 
@@ -560,7 +552,8 @@ def test_the_list_and_the_home_page_send_the_same_statements_for_few_and_many(tm
                                 Membership(org_id=org.id, user_id=bob.id)])
             db.session.commit()
             world = {"org": org.id, "cohort": cohort.id, "bob": bob.id, "manager": manager.id}
-        manager_client, bob_client = client_for(app, world["manager"]), client_for(app, world["bob"])
+        manager_client = flows.client_for(app, world["manager"])
+        bob_client = flows.client_for(app, world["bob"])
         urls = [(manager_client, f"/orgs/{world['org']}/assignments"), (bob_client, "/sets")]
         _populate(app, world, assignments=2, people=2)
         small = [statements(app, client, url) for client, url in urls]
@@ -725,7 +718,7 @@ def test_the_pages_render_without_lazy_loads(app, world, clock):
              (world["ann"], "/sets"),
              (world["ann"], f"/attempts/{open_id}")]
     for user_id, url in pages:
-        client = client_for(app, user_id)
+        client = flows.client_for(app, user_id)
         recorder = LazyLoads()
         event.listen(Session, "do_orm_execute", recorder)
         try:
@@ -752,11 +745,11 @@ def test_the_forms_need_their_csrf_token(csrf_app):
         db.session.commit()
         ids = (org.id, cohort.id, manager.id, ann.id, assignment.id)
     org_id, cohort_id, manager_id, ann_id, aid = ids
-    manager = client_for(csrf_app, manager_id)
+    manager = flows.client_for(csrf_app, manager_id)
     data = {"set_id": "alpha", "cohort_id": str(cohort_id)}
     assert manager.post(f"/orgs/{org_id}/assignments/new", data=data).status_code == 400
     assert manager.post(f"/orgs/{org_id}/assignments/{aid}/archive").status_code == 400
-    assert client_for(csrf_app, ann_id).post(f"/orgs/assignments/{aid}/start").status_code == 400
+    assert flows.client_for(csrf_app, ann_id).post(f"/orgs/assignments/{aid}/start").status_code == 400
     page = manager.get(f"/orgs/{org_id}/assignments/new").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     assert manager.post(f"/orgs/{org_id}/assignments/new",

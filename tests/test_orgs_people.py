@@ -32,10 +32,12 @@ from quiz.models._common import utcnow
 from quiz.orgs import people
 from quiz.vocab import OrgRole
 
-from .conftest import PASSWORD, QueryCounter
+from . import flows
+from .conftest import PASSWORD
 from .test_access import _password_hash
 from .test_e2e import chromium  # noqa: F401 (fixture)
 from .test_lazy_loads import LazyLoads
+from .test_studio_questions import statements
 
 pytestmark = pytest.mark.small_bank
 
@@ -50,14 +52,6 @@ def _user(email: str, name: str | None = None, role: str = "learner") -> User:
     return user
 
 
-def _client(app, user_id: int):
-    with app.app_context():
-        token = db.session.get(User, user_id).session_token
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
 
 
 @pytest.fixture
@@ -120,7 +114,7 @@ def names(html: str) -> list[str]:
 # --- the member list ------------------------------------------------------------------------
 
 def test_the_list_searches_filters_and_sorts(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     base = f"/orgs/{world['a']}/members"
     page = client.get(base).get_data(as_text=True)
     assert names(page) == ["Ann Able", "Bob Baker", "Cy Cole", "Dee Dunn", "Ivy Instructor",
@@ -148,7 +142,7 @@ def test_the_list_is_paged_by_50(app, world):
         db.session.execute(insert(Membership), [{"org_id": world["a"], "user_id": i,
                                                  "role": "member"} for i in ids])
         db.session.commit()
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     first = client.get(f"/orgs/{world['a']}/members?cohort=none&role=member")
     text = first.get_data(as_text=True)
     assert len(names(text)) == 50 and "1–50 of 61 members" in text
@@ -160,13 +154,13 @@ def test_the_list_is_paged_by_50(app, world):
     ("cohort=abc", 400), ("cohort=-1", 400), ("role=owner", 400), ("cohort={spring_b}", 404),
     ("cohort=987654", 404)])
 def test_bad_filters_are_4xx(app, world, query, status):
-    response = _client(app, world["manager"]).get(
+    response = flows.client_for(app, world["manager"]).get(
         f"/orgs/{world['a']}/members?" + query.format(**world))
     assert response.status_code == status
 
 
 def test_instructors_see_the_list_without_the_changes(app, world):
-    client = _client(app, world["instructor"])
+    client = flows.client_for(app, world["instructor"])
     page = client.get(f"/orgs/{world['a']}/members").get_data(as_text=True)
     assert "Ann Able" in page
     assert 'name="ids"' not in page and "/members/move" not in page
@@ -179,7 +173,7 @@ def test_instructors_see_the_list_without_the_changes(app, world):
 
 
 def test_a_manager_sees_checkboxes_and_the_move_form(app, world):
-    page = _client(app, world["manager"]).get(f"/orgs/{world['a']}/members").get_data(as_text=True)
+    page = flows.client_for(app, world["manager"]).get(f"/orgs/{world['a']}/members").get_data(as_text=True)
     assert page.count('name="ids"') == 6
     assert f'<option value="{world["autumn"]}">Autumn</option>' in page
 
@@ -187,7 +181,7 @@ def test_a_manager_sees_checkboxes_and_the_move_form(app, world):
 # --- moving people --------------------------------------------------------------------------
 
 def test_a_bulk_move_moves_every_ticked_member_and_audits_each(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     response = client.post(f"/orgs/{world['a']}/members/move", data={
         "ids": [world["ann"], world["cy"], world["dee"]], "target": world["autumn"],
         # the list's filter, carried along (its `cohort` is not the target)
@@ -217,7 +211,7 @@ def test_a_bulk_move_moves_every_ticked_member_and_audits_each(app, world):
 def test_a_bad_bulk_move_moves_nobody(app, world, data, status):
     filled = {k: ([v.format(**world) for v in val] if isinstance(val, list) else val.format(**world))
               for k, val in data.items()}
-    response = _client(app, world["manager"]).post(f"/orgs/{world['a']}/members/move", data=filled)
+    response = flows.client_for(app, world["manager"]).post(f"/orgs/{world['a']}/members/move", data=filled)
     assert response.status_code == status
     assert "Nothing was changed" in response.get_data(as_text=True)
     assert cohort_of(app, world["a"], world["ann"]) == world["spring"]
@@ -228,13 +222,13 @@ def test_a_bad_bulk_move_moves_nobody(app, world, data, status):
 
 def test_too_many_ticked_is_refused(app, world):
     ids = [str(n) for n in range(1, people.MAX_SELECTION + 2)]
-    response = _client(app, world["manager"]).post(
+    response = flows.client_for(app, world["manager"]).post(
         f"/orgs/{world['a']}/members/move", data={"ids": ids, "target": "none"})
     assert response.status_code == 400
 
 
 def test_one_member_moves_from_their_page(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     url = f"/orgs/{world['a']}/members/{world['dee']}"
     page = client.get(url).get_data(as_text=True)
     assert "Dee Dunn" in page and "dee@example.org" in page and "No cohort" in page
@@ -248,7 +242,7 @@ def test_one_member_moves_from_their_page(app, world):
 # --- roles and removal ----------------------------------------------------------------------
 
 def test_roles_change_and_the_last_manager_stays(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     a = world["a"]
     me = f"/orgs/{a}/members/{world['manager']}"
     refused = client.post(me + "/role", data={"role": "member"})
@@ -271,7 +265,7 @@ def test_roles_change_and_the_last_manager_stays(app, world):
 
 
 def test_a_bad_role_is_400_and_changes_nothing(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     for role in ("owner", "", "MANAGER"):
         response = client.post(f"/orgs/{world['a']}/members/{world['ann']}/role", data={"role": role})
         assert response.status_code == 400, role
@@ -287,7 +281,7 @@ def test_removing_a_member_keeps_their_attempts(app, world):
         assert submit_attempt(attempt, {})
         db.session.commit()
         attempt_id = attempt.id
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     response = client.post(f"/orgs/{world['a']}/members/{world['ann']}/remove")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/orgs/{world['a']}/members")
@@ -304,7 +298,7 @@ def test_removing_a_member_keeps_their_attempts(app, world):
 
 
 def test_site_admins_manage_any_organisation(app, world):
-    client = _client(app, world["admin"])
+    client = flows.client_for(app, world["admin"])
     assert client.post(f"/orgs/{world['b']}/members/move",
                        data={"ids": [world["eve"]], "target": "none"}).status_code == 302
     assert cohort_of(app, world["b"], world["eve"]) is None
@@ -313,7 +307,7 @@ def test_site_admins_manage_any_organisation(app, world):
 # --- cohorts --------------------------------------------------------------------------------
 
 def test_cohorts_list_create_rename_delete(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     url = f"/orgs/{world['a']}/cohorts"
     page = client.get(url).get_data(as_text=True)
     assert re.search(r"Autumn</td>\s*<td data-label=\"Members\"><a [^>]+>1</a>", page)
@@ -327,7 +321,7 @@ def test_cohorts_list_create_rename_delete(app, world):
     # the same name in another organisation is fine; in this one (any case) is not
     duplicate = client.post(url, data={"name": "winter HIRES"})
     assert duplicate.status_code == 409 and "already has a cohort" in duplicate.get_data(as_text=True)
-    assert _client(app, world["other"]).post(f"/orgs/{world['b']}/cohorts",
+    assert flows.client_for(app, world["other"]).post(f"/orgs/{world['b']}/cohorts",
                                              data={"name": "Winter hires"}).status_code == 302
     assert client.post(f"{url}/{winter_id}/rename", data={"name": "spring"}).status_code == 409
     assert client.post(f"{url}/{winter_id}/rename", data={"name": "x" * 101}).status_code == 400
@@ -342,7 +336,7 @@ def test_cohorts_list_create_rename_delete(app, world):
 
 
 def test_a_cohort_in_use_is_not_deleted_and_the_page_says_why(app, world):
-    client = _client(app, world["manager"])
+    client = flows.client_for(app, world["manager"])
     url = f"/orgs/{world['a']}/cohorts/{world['spring']}/delete"
     refused = client.post(url)
     assert refused.status_code == 409
@@ -377,16 +371,6 @@ def _add_members(app, org_id: int, cohort_id: int, count: int, start: int) -> No
         db.session.commit()
 
 
-def _statements(app, client, url: str) -> int:
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200, url
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return counter.count
 
 
 def test_the_pages_send_the_same_statements_for_5_and_2000_members(app, world):
@@ -394,10 +378,10 @@ def test_the_pages_send_the_same_statements_for_5_and_2000_members(app, world):
     urls = [f"/orgs/{a}/members", f"/orgs/{a}/members?q=example&sort=joined&page=3",
             f"/orgs/{a}/members?cohort={world['spring']}&role=member",
             f"/orgs/{a}/members?cohort=none", f"/orgs/{a}/cohorts", "/orgs/admin"]
-    manager, admin = _client(app, world["manager"]), _client(app, world["admin"])
+    manager, admin = flows.client_for(app, world["manager"]), flows.client_for(app, world["admin"])
 
     def counts():
-        return [_statements(app, admin if "admin" in url else manager, url) for url in urls]
+        return [statements(app, admin if "admin" in url else manager, url) for url in urls]
 
     few = counts()
     _add_members(app, a, world["spring"], 2000, 0)
@@ -416,7 +400,7 @@ def test_the_pages_send_the_same_statements_for_5_and_2000_members(app, world):
     ("manager", "/orgs/{a}/cohorts"), ("admin", "/orgs/admin"), ("admin", "/orgs/admin/new"),
     ("instructor", "/orgs/{a}/members"), ("manager", "/orgs/{a}")])
 def test_the_pages_render_without_lazy_loads(app, world, who, url):
-    client = _client(app, world[who])
+    client = flows.client_for(app, world[who])
     recorder = LazyLoads()
     event.listen(Session, "do_orm_execute", recorder)
     try:
@@ -428,7 +412,7 @@ def test_the_pages_render_without_lazy_loads(app, world, who, url):
 
 
 def test_the_home_page_links_members_and_cohorts(app, world):
-    page = _client(app, world["manager"]).get(f"/orgs/{world['a']}").get_data(as_text=True)
+    page = flows.client_for(app, world["manager"]).get(f"/orgs/{world['a']}").get_data(as_text=True)
     assert f'href="/orgs/{world["a"]}/members"' in page
     assert f'href="/orgs/{world["a"]}/cohorts"' in page
 
@@ -436,7 +420,7 @@ def test_the_home_page_links_members_and_cohorts(app, world):
 # --- site admins: organisations -------------------------------------------------------------
 
 def test_an_admin_creates_an_organisation_with_a_new_manager(app, world, client):
-    admin = _client(app, world["admin"])
+    admin = flows.client_for(app, world["admin"])
     form = admin.get("/orgs/admin/new")
     assert form.status_code == 200 and "Manager&#39;s e-mail" in form.get_data(as_text=True)
     response = admin.post("/orgs/admin/new", data={
@@ -470,7 +454,7 @@ def test_an_admin_creates_an_organisation_with_a_new_manager(app, world, client)
 
 
 def test_an_existing_account_becomes_the_manager(app, world):
-    admin = _client(app, world["admin"])
+    admin = flows.client_for(app, world["admin"])
     response = admin.post("/orgs/admin/new", data={"name": "Second Clinic",
                                                    "manager_email": "ann@example.org"})
     assert response.status_code == 302
@@ -479,7 +463,7 @@ def test_an_existing_account_becomes_the_manager(app, world):
         org_id = db.session.scalar(select(Organisation.id).where(Organisation.name == "Second Clinic"))
     [mail] = outbox(app)
     assert mail["To"] == "ann@example.org" and "/reset/" not in mail.get_content()
-    assert _client(app, world["ann"]).get(f"/orgs/{org_id}/members").status_code == 200
+    assert flows.client_for(app, world["ann"]).get(f"/orgs/{org_id}/members").status_code == 200
 
 
 @pytest.mark.parametrize(("data", "status", "message"), [
@@ -490,7 +474,7 @@ def test_an_existing_account_becomes_the_manager(app, world):
     ({"name": "New", "manager_email": ""}, 400, "Enter the manager"),
 ])
 def test_a_bad_new_organisation_writes_nothing(app, world, data, status, message):
-    response = _client(app, world["admin"]).post("/orgs/admin/new", data=data)
+    response = flows.client_for(app, world["admin"]).post("/orgs/admin/new", data=data)
     assert response.status_code == status
     assert message in response.get_data(as_text=True)
     with app.app_context():
@@ -503,21 +487,21 @@ def test_a_deactivated_account_cannot_become_manager(app, world):
     with app.app_context():
         db.session.get(User, world["ann"]).active = False
         db.session.commit()
-    response = _client(app, world["admin"]).post(
+    response = flows.client_for(app, world["admin"]).post(
         "/orgs/admin/new", data={"name": "New", "manager_email": "ann@example.org"})
     assert response.status_code == 409 and "deactivated" in response.get_data(as_text=True)
 
 
 def test_the_admin_list_counts_members(app, world):
-    page = _client(app, world["admin"]).get("/orgs/admin").get_data(as_text=True)
+    page = flows.client_for(app, world["admin"]).get("/orgs/admin").get_data(as_text=True)
     row = re.search(r"Clinic A</a></td>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r'data-label="(\w+)">([\d,]+)<', row) == [
         ("Members", "6"), ("Managers", "1"), ("Cohorts", "2")]
-    assert _client(app, world["manager"]).get("/orgs/admin").status_code == 403
+    assert flows.client_for(app, world["manager"]).get("/orgs/admin").status_code == 403
 
 
 def test_an_admin_renames_and_deactivates_an_organisation(app, world):
-    admin = _client(app, world["admin"])
+    admin = flows.client_for(app, world["admin"])
     b = world["b"]
     assert admin.post(f"/orgs/admin/{b}/rename", data={"name": "clinic a"}).status_code == 409
     assert admin.post(f"/orgs/admin/{b}/rename", data={"name": ""}).status_code == 400
@@ -527,18 +511,18 @@ def test_an_admin_renames_and_deactivates_an_organisation(app, world):
     with app.app_context():
         org = db.session.get(Organisation, b)
         assert (org.name, org.active) == ("Bay Clinic", False)
-    assert "Bay Clinic" not in _client(app, world["eve"]).get("/orgs/").get_data(as_text=True)
+    assert "Bay Clinic" not in flows.client_for(app, world["eve"]).get("/orgs/").get_data(as_text=True)
     assert "inactive" in admin.get("/orgs/admin").get_data(as_text=True)
     # Closed to its own manager while deactivated; site admins still see it.
     for path in (f"/orgs/{b}", f"/orgs/{b}/members", f"/orgs/{b}/dashboard"):
-        assert _client(app, world["other"]).get(path).status_code == 404, path
+        assert flows.client_for(app, world["other"]).get(path).status_code == 404, path
         assert admin.get(path).status_code == 200, path
     assert admin.post(f"/orgs/admin/{b}/active", data={"active": "yes"}).status_code == 302
-    assert "Bay Clinic" in _client(app, world["eve"]).get("/orgs/").get_data(as_text=True)
-    assert _client(app, world["other"]).get(f"/orgs/{b}").status_code == 200
+    assert "Bay Clinic" in flows.client_for(app, world["eve"]).get("/orgs/").get_data(as_text=True)
+    assert flows.client_for(app, world["other"]).get(f"/orgs/{b}").status_code == 200
     assert audit_actions(app, "organisation") == ["rename", "deactivate", "reactivate"]
     # a manager is not a site admin
-    assert _client(app, world["other"]).post(f"/orgs/admin/{b}/rename",
+    assert flows.client_for(app, world["other"]).post(f"/orgs/admin/{b}/rename",
                                              data={"name": "Mine"}).status_code == 403
 
 
@@ -596,7 +580,7 @@ def test_changes_need_the_csrf_token(csrf_app):
                             Membership(org_id=org.id, user_id=ann.id)])
         db.session.commit()
         ids = (org.id, manager.id, ann.id)
-    client = _client(csrf_app, ids[1])
+    client = flows.client_for(csrf_app, ids[1])
     assert client.post(f"/orgs/{ids[0]}/members/{ids[2]}/remove").status_code == 400
     assert client.post(f"/orgs/{ids[0]}/cohorts", data={"name": "Spring"}).status_code == 400
     page = client.get(f"/orgs/{ids[0]}/members/{ids[2]}").get_data(as_text=True)
