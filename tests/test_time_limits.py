@@ -19,7 +19,8 @@ from quiz.orgs.results import _aware
 from quiz.vocab import AttemptStatus
 
 from . import flows
-from .test_orgs_assignments import NOW, client_for, world  # noqa: F401 (fixture)
+from .flows import client_for
+from .test_orgs_assignments import NOW, world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.small_bank
 PAST = datetime(2001, 2, 3, 4, 5, tzinfo=UTC)
