@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
 from . import audit
 from .extensions import db
-from .models import PasswordReset, User
+from .models import Membership, PasswordReset, User
 from .models._common import utcnow
 from .models.accounts import new_session_token
 from .vocab import AuditEntity, Role
@@ -181,9 +181,13 @@ def end_sessions(user: User) -> None:
 
 
 # Built once: this runs on every signed-in request, and building the SELECT costs about as
-# much as running it.
-_USER_BY_TOKEN = db.select(User).where(User.session_token == db.bindparam("token"),
-                                       User.active.is_(True))
+# much as running it. It also tells whether the user belongs to any organisation (an index
+# probe), so the pages of the many who don't skip the assignment lookups.
+_USER_BY_TOKEN = (
+    db.select(User)
+    .where(User.session_token == db.bindparam("token"), User.active.is_(True))
+    .options(with_expression(User.in_orgs, exists().where(Membership.user_id == User.id)))
+)
 
 
 def load_user(token: str) -> User | None:

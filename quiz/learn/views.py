@@ -13,7 +13,6 @@ from ..models import Attempt, QuestionSet, User
 from ..models._common import utcnow
 from ..orgs import assignments as org_assignments
 from ..question_types import TYPES
-from ..vocab import AttemptStatus
 from ..web import url_builder
 from . import bp
 from .forms import AttemptForm, StartForm, prefix, read_answers, saved_values
@@ -32,7 +31,7 @@ def catalogue():
     """The signed-in learner's home: every set with its size and their scores."""
     return render_template("learn/catalogue.html",
                            # (assignments) "My assignments" first: quiz/orgs/assignments.py
-                           my_assignments=org_assignments.my_assignments(current_user.id, utcnow()),
+                           my_assignments=org_assignments.my_assignments_of(current_user, utcnow()),
                            summaries=catalogue_ops.summaries(current_user.id),
                            set_url=url_builder("learn.set_page", "set_id"),
                            start_url=url_builder("learn.start", "set_id"),
@@ -49,15 +48,10 @@ def _active_set(set_id: str) -> QuestionSet:
 @bp.route("/sets/<set_id>")
 @login_required
 def set_page(set_id: str):
-    qset = _active_set(set_id)
-    summary = catalogue_ops.summaries(current_user.id, [qset])[0]
-    past = db.session.scalars(
-        db.select(Attempt)
-        .where(Attempt.user_id == current_user.id, Attempt.set_id == qset.id,
-               Attempt.status == AttemptStatus.SUBMITTED)
-        .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
-    ).all()
-    return render_template("learn/set.html", summary=summary, attempts=past,
+    page = catalogue_ops.set_page(current_user.id, set_id)
+    if page is None:
+        abort(404)
+    return render_template("learn/set.html", summary=page.summary, attempts=page.attempts,
                            review_url=url_builder("learn.review", "attempt_id"))
 
 

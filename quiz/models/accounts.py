@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from ..vocab import STAFF_ROLES, Role, check_in
@@ -40,6 +40,10 @@ class User(UserMixin, db.Model):
     # A deactivated account cannot sign in, and accounts.load_user refuses its sessions.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whether the user belongs to any organisation: loaded with the signed-in user
+    # (accounts.load_user), so pages skip the assignment lookups for everyone else.
+    # None when the user was loaded another way (then nobody may rely on it).
+    in_orgs: Mapped[bool | None] = query_expression()
 
     def get_id(self) -> str:
         return self.session_token

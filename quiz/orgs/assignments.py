@@ -450,6 +450,12 @@ def my_assignments(user_id: int, now: datetime) -> list[MyAssignment]:
             for a in assignments]
 
 
+def my_assignments_of(user, now: datetime) -> list[MyAssignment]:
+    """my_assignments for the signed-in user, without a statement when the sign-in lookup
+    found them in no organisation (User.in_orgs False; None means unknown: look)."""
+    return [] if user.in_orgs is False else my_assignments(user.id, now)
+
+
 def assigned_or_404(user_id: int, assignment_id: int) -> Assignment | None:
     """The assignment if this person is assigned to it (any state), else None."""
     return db.session.scalar(
