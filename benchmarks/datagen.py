@@ -337,11 +337,14 @@ def rebuild_summaries(app: Flask) -> bool:
 
 
 def analyze(app: Flask) -> None:
-    """PostgreSQL: fresh planner statistics, as autovacuum would soon have them."""
+    """PostgreSQL: what autovacuum soon does after bulk inserts (PostgreSQL 13 and later
+    vacuum a table after autovacuum_vacuum_insert_threshold inserted rows): fresh planner
+    statistics, and the visibility map set, so counts can be index-only scans."""
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "VACUUM ANALYZE")
 
 
 def generate(app: Flask, phase: str, learners: int, seed: int, heavy_attempts: int = 400,

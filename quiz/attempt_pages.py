@@ -90,20 +90,33 @@ class PageAttempt:
         return grading.passed(self.score, self.pass_mark)
 
 
+_HEADER_COLUMNS = (
+    Attempt.id, Attempt.user_id, Attempt.set_id, QuestionSet.title, User.name,
+    Attempt.status, Attempt.pass_mark, Attempt.points, Attempt.score,
+    Attempt.submitted_at, Attempt.assignment_id, Attempt.deadline_at,
+)
+_HEADER_FIELDS = len(_HEADER_COLUMNS)
+_ITEM_COLUMNS = (
+    AttemptQuestion.id, AttemptQuestion.position, AttemptQuestion.question_id,
+    AttemptQuestion.revision_id, AttemptQuestion.layout, AttemptQuestion.answer,
+    AttemptQuestion.score,
+)
+# The attempt and its items in one statement (a row per item, the attempt's columns
+# repeated; one row with empty item columns if it has none): on PostgreSQL a statement is
+# a round trip, dearer than the few repeated columns.
 _ATTEMPT = (
-    db.select(Attempt.id, Attempt.user_id, Attempt.set_id, QuestionSet.title, User.name,
-              Attempt.status, Attempt.pass_mark, Attempt.points, Attempt.score,
-              Attempt.submitted_at, Attempt.assignment_id, Attempt.deadline_at)
+    db.select(*_HEADER_COLUMNS, *_ITEM_COLUMNS)
     .join(QuestionSet, QuestionSet.id == Attempt.set_id)
     .join(User, User.id == Attempt.user_id)
+    .outerjoin(AttemptQuestion, AttemptQuestion.attempt_id == Attempt.id)
     .where(Attempt.id == db.bindparam("attempt_id"))
-)
-_ITEMS = (
-    db.select(AttemptQuestion.id, AttemptQuestion.position, AttemptQuestion.question_id,
-              AttemptQuestion.revision_id, AttemptQuestion.layout, AttemptQuestion.answer,
-              AttemptQuestion.score)
-    .where(AttemptQuestion.attempt_id == db.bindparam("attempt_id"))
     .order_by(AttemptQuestion.position)
+)
+# The review's: each item's section title too (titles can be edited; revisions cannot).
+_REVIEW = (
+    _ATTEMPT.add_columns(Section.title)
+    .outerjoin(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
+    .outerjoin(Section, Section.id == QuestionRevision.source_id)
 )
 _REVISIONS = db.select(
     QuestionRevision.id, QuestionRevision.qtype, QuestionRevision.prompt,
@@ -115,8 +128,6 @@ _KEY_POINTS = (
     .where(RevisionKeyPoint.revision_id.in_(db.bindparam("ids", expanding=True)))
     .order_by(KeyPoint.position)
 )
-_SECTIONS = db.select(Section.id, Section.title).where(
-    Section.id.in_(db.bindparam("ids", expanding=True)))
 
 
 def _cache() -> OrderedDict[int, ServedRevision]:
@@ -139,28 +150,30 @@ def served_revisions(ids: set[int]) -> dict[int, ServedRevision]:
 
 
 def load_page_attempt(attempt_id: int, review: bool = False) -> PageAttempt | None:
-    """An attempt with its items and served revisions; with `review`, also each revision's
-    section title and key points. Two statements (attempt, items), plus one for revisions
-    not yet cached, plus two for the review."""
-    row = db.session.execute(_ATTEMPT, {"attempt_id": attempt_id}).first()
-    if row is None:
+    """An attempt with its items and served revisions; with `review`, also each item's
+    section title and key points. One statement, plus one for revisions not yet cached,
+    plus one for the review's key points."""
+    rows = db.session.execute(_REVIEW if review else _ATTEMPT, {"attempt_id": attempt_id}).all()
+    if not rows:
         return None
-    attempt = PageAttempt(*row)
-    rows = db.session.execute(_ITEMS, {"attempt_id": attempt_id}).all()
-    revisions = served_revisions({r.revision_id for r in rows})
-    attempt.items = [PageItem(*r, revision=revisions[r.revision_id]) for r in rows]
+    attempt = PageAttempt(*rows[0][:_HEADER_FIELDS])
+    items = [(row[_HEADER_FIELDS:_HEADER_FIELDS + len(_ITEM_COLUMNS)], row[-1]) for row in rows
+             if row[_HEADER_FIELDS] is not None]
+    revisions = served_revisions({item[3] for item, _ in items})
+    attempt.items = [PageItem(*item, revision=revisions[item[3]]) for item, _ in items]
     if review:
-        _add_sources(attempt.items)
+        for page_item, (_, title) in zip(attempt.items, items, strict=True):
+            page_item.source_title = title or ""
+        _add_key_points(attempt.items)
     return attempt
 
 
-def _add_sources(items: list[PageItem]) -> None:
+def _add_key_points(items: list[PageItem]) -> None:
     revision_ids = sorted({item.revision_id for item in items})
+    if not revision_ids:
+        return
     points: dict[int, list[str]] = {}
     for revision_id, text in db.session.execute(_KEY_POINTS, {"ids": revision_ids}):
         points.setdefault(revision_id, []).append(text)
-    titles = dict(db.session.execute(
-        _SECTIONS, {"ids": sorted({item.revision.source_id for item in items})}).all())
     for item in items:
         item.key_points = points.get(item.revision_id, [])
-        item.source_title = titles.get(item.revision.source_id, "")

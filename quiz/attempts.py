@@ -261,7 +261,9 @@ def load_attempt(attempt_id: int, review: bool = False) -> Attempt | None:
     The attempt page needs each revision's type, prompt and answer data; `review=True` also
     loads what only the review shows (explanation, source section, key points, the learner).
     """
-    items = db.selectinload(Attempt.items)
+    # Saving and submitting (review=False) read the attempt, its set, items and revisions
+    # in one joined statement: each statement is a round trip on PostgreSQL.
+    items = db.selectinload(Attempt.items) if review else db.joinedload(Attempt.items)
     options = [db.joinedload(Attempt.question_set)]
     if review:
         revision = items.joinedload(AttemptQuestion.revision)
@@ -273,4 +275,5 @@ def load_attempt(attempt_id: int, review: bool = False) -> Attempt | None:
     else:
         options.append(items.joinedload(AttemptQuestion.revision).load_only(
             QuestionRevision.qtype, QuestionRevision.prompt, QuestionRevision.data))
-    return db.session.scalar(db.select(Attempt).where(Attempt.id == attempt_id).options(*options))
+    return db.session.scalars(
+        db.select(Attempt).where(Attempt.id == attempt_id).options(*options)).unique().first()
