@@ -217,8 +217,8 @@ def submit_sets(app: Flask) -> list[str]:
     """Active sets of exactly 20 questions: the pool's open attempts are of these."""
     with app.app_context():
         counts = catalogue_ops.topic_question_counts()
-        return [s.id for s in catalogue_ops.active_sets()
-                if catalogue_ops.set_question_count(s, counts) == 20]
+        sets = db.session.scalars(db.select(QuestionSet).where(QuestionSet.active))
+        return [s.id for s in sets if catalogue_ops.set_question_count(s, counts) == 20]
 
 
 class SubmitPool:

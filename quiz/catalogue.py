@@ -83,13 +83,8 @@ _COUNTS_TEXT = (
         _COUNTS.c.topic_id.concat(literal(":")).concat(cast(_COUNTS.c.count, String)), ","))
     .scalar_subquery().label("counts")
 )
-_SET_COLUMNS = (
-    QuestionSet.id, QuestionSet.title, QuestionSet.description, QuestionSet.kind,
-    QuestionSet.topic_id, QuestionSet.draw_count, QuestionSet.draw_topics,
-    QuestionSet.pass_mark, QuestionSet.include_must_know,
-)
+_SET_COLUMNS = tuple(getattr(QuestionSet, name) for name in SetInfo._fields)
 _SET_FIELDS = len(_SET_COLUMNS)
-assert _SET_FIELDS == len(SetInfo._fields)
 
 _RANKED = (
     db.select(
