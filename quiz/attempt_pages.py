@@ -101,6 +101,7 @@ _ITEM_COLUMNS = (
     AttemptQuestion.revision_id, AttemptQuestion.layout, AttemptQuestion.answer,
     AttemptQuestion.score,
 )
+_ITEMS_END = _HEADER_FIELDS + len(_ITEM_COLUMNS)
 # The attempt and its items in one statement (a row per item, the attempt's columns
 # repeated; one row with empty item columns if it has none): on PostgreSQL a statement is
 # a round trip, dearer than the few repeated columns.
@@ -114,7 +115,7 @@ _ATTEMPT = (
 )
 # The review's: each item's section title too (titles can be edited; revisions cannot).
 _REVIEW = (
-    _ATTEMPT.add_columns(Section.title)
+    _ATTEMPT.add_columns(Section.title.label("source_title"))
     .outerjoin(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
     .outerjoin(Section, Section.id == QuestionRevision.source_id)
 )
@@ -157,13 +158,13 @@ def load_page_attempt(attempt_id: int, review: bool = False) -> PageAttempt | No
     if not rows:
         return None
     attempt = PageAttempt(*rows[0][:_HEADER_FIELDS])
-    items = [(row[_HEADER_FIELDS:_HEADER_FIELDS + len(_ITEM_COLUMNS)], row[-1]) for row in rows
-             if row[_HEADER_FIELDS] is not None]
-    revisions = served_revisions({item[3] for item, _ in items})
-    attempt.items = [PageItem(*item, revision=revisions[item[3]]) for item, _ in items]
+    item_rows = [row for row in rows if row[_HEADER_FIELDS] is not None]  # none: no items
+    revisions = served_revisions({row.revision_id for row in item_rows})
+    attempt.items = [PageItem(*row[_HEADER_FIELDS:_ITEMS_END], revision=revisions[row.revision_id])
+                     for row in item_rows]
     if review:
-        for page_item, (_, title) in zip(attempt.items, items, strict=True):
-            page_item.source_title = title or ""
+        for item, row in zip(attempt.items, item_rows, strict=True):
+            item.source_title = row.source_title or ""
         _add_key_points(attempt.items)
     return attempt
 

@@ -142,11 +142,11 @@ def summaries(user_id: int) -> list[SetSummary]:
     out: dict[str, SetSummary] = {}
     counts = None
     for row in db.session.execute(_CATALOGUE, {"user_id": user_id}):
-        qset = SetInfo._make(row[:_SET_FIELDS])
-        summary = out.get(qset.id)
+        summary = out.get(row.id)
         if summary is None:
             if counts is None:
                 counts = _parse_counts(row.counts)
+            qset = SetInfo._make(row[:_SET_FIELDS])
             summary = out[qset.id] = SetSummary(qset, set_question_count(qset, counts))
         status, attempt_id, latest, mark, best, n = row[_SET_FIELDS + 1:]
         if status == AttemptStatus.SUBMITTED:
